@@ -1,0 +1,78 @@
+"""``quiz``: the command line. A thin layer over the library; the only package that prints.
+
+Commands live in one module per group: ``cards`` (list, show, verify, check), ``practice`` (take) and
+``site`` (site build, site serve).
+
+Data goes to stdout, progress and errors to stderr. A user error is one ``Error: …`` line per problem and
+exit status 1; a usage error (bad option) is click's message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from quiz.deck import DEFAULT_QUESTIONS, load_deck
+from quiz.errors import QuizError
+from quiz.models import Difficulty, Topic
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def fail(error: QuizError) -> None:
+    for line in error.lines():
+        click.echo(f"Error: {line}", err=True)
+    sys.exit(1)
+
+
+def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--questions DIR`` and pass the loaded deck; any QuizError becomes ``Error:`` lines."""
+
+    @click.option(
+        "--questions",
+        "questions_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_QUESTIONS,
+        show_default="the project's questions/",
+        help="Folder of cards to use (<topic>/<card-id>.yaml).",
+    )
+    @wraps(command)
+    def wrapper(*args: Any, questions_dir: Path, **kwargs: Any) -> Any:
+        try:
+            return command(*args, deck=load_deck(questions_dir), **kwargs)
+        except QuizError as error:
+            fail(error)
+
+    return wrapper
+
+
+def filters(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--difficulty", type=click.Choice([d.value for d in Difficulty]))(command)
+    command = click.option("--tag", metavar="TAG", help="Only cards with this tag.")(command)
+    return click.option("--topic", type=click.Choice([t.value for t in Topic]), help="Only this topic.")(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="transformer-proofs")
+def main() -> None:
+    """A Transformer interview question bank whose every answer is proved by running code.
+
+    \b
+    Start with:  quiz take          (a quiz in the terminal)
+                 quiz show causal-masking --answer
+                 quiz verify        (run every proof)
+    """
+
+
+def register() -> None:
+    from quiz.cli import cards, practice, site  # noqa: F401  (each module adds its commands to `main`)
+
+
+register()

@@ -1,0 +1,122 @@
+"""Commands about the cards themselves: list, show, verify, check."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from quiz.cli import err, filters, main, out, with_deck
+from quiz.deck import Deck
+
+
+@main.command("list")
+@filters
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@with_deck
+def list_cards(deck: Deck, topic: str | None, tag: str | None, difficulty: str | None, as_json: bool) -> None:
+    """List the cards.
+
+    Example: quiz list --topic masking
+    """
+    cards = deck.select(topic, tag, difficulty)
+    if as_json:
+        rows = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "topic": c.topic.value,
+                "difficulty": c.difficulty.value,
+                "tags": c.tags,
+            }
+            for c in cards
+        ]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "topic", "difficulty", "title"):
+        table.add_column(column)
+    for c in cards:
+        table.add_row(c.id, c.topic.value, c.difficulty.value, c.title)
+    out.print(table)
+    err.print(f"{len(cards)} of {len(deck)} cards")
+
+
+@main.command()
+@click.argument("card_id")
+@click.option("--answer", is_flag=True, help="Also show the answer, explanation, pitfalls and evidence.")
+@with_deck
+def show(deck: Deck, card_id: str, answer: bool) -> None:
+    """Show a card's question; with --answer, everything, with its proofs run live.
+
+    Example: quiz show sqrt-dk-scaling --answer
+    """
+    from quiz.render import answer_view, question_panel
+
+    card = deck.get(card_id)
+    out.print(question_panel(card))
+    if answer:
+        results = _run_with_progress([card], deck.answers_dir)
+        out.print(answer_view(card, results))
+
+
+@main.command()
+@click.argument("card_ids", nargs=-1, metavar="[ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per claim.")
+@with_deck
+def verify(deck: Deck, card_ids: tuple[str, ...], as_json: bool) -> None:
+    """Run the proofs: every claim must hold and its counterfactual must fail.
+
+    Exit status 1 if any claim fails. Example: quiz verify causal-masking
+    """
+    from quiz.render import evidence_table, verify_summary
+
+    cards = [deck.get(i) for i in card_ids] if card_ids else list(deck)
+    start = time.perf_counter()
+    results = _run_with_progress(cards, deck.answers_dir)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False))
+    else:
+        out.print(evidence_table(results))
+        out.print(verify_summary(results, time.perf_counter() - start))
+    if not all(r.passed for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@with_deck
+def check(deck: Deck) -> None:
+    """Validate every card and link without running any proof.
+
+    Example: quiz check --questions my-deck/
+    """
+    claims = sum(len(card.claims) for card in deck)
+    click.echo(f"{len(deck)} cards, {claims} claims: all valid")
+
+
+def _run_with_progress(cards: list, answers_dir) -> list:
+    """Run the cards' claims, with a progress bar on stderr when it is a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from quiz.runner import run_claims
+
+    total = sum(len(card.claims) for card in cards)
+    with Progress(
+        TextColumn("[bold]proving[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("importing torch…", total=total)
+
+        def advance(result) -> None:
+            progress.update(task, advance=1, description=f"{result.card} · {result.claim}")
+
+        return list(run_claims(cards, on_result=advance, answers_dir=answers_dir))

@@ -1,0 +1,197 @@
+"""The card format: closed pydantic models for one YAML question card. No I/O here.
+
+Rules that need more than one card or the file system (unique ids, file names, answer modules, related
+ids) live in ``quiz.deck``; this module checks what a single card can check about itself.
+"""
+
+from __future__ import annotations
+
+import string
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+CardId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$", max_length=100)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Topic(StrEnum):
+    ATTENTION_CORE = "attention-core"
+    SCALING = "scaling"
+    MULTI_HEAD = "multi-head"
+    POSITIONAL = "positional"
+    MASKING = "masking"
+    VARIANTS = "variants"
+    SUBLAYERS = "sublayers"
+    COMPLEXITY = "complexity"
+    EFFICIENT_ATTENTION = "efficient-attention"
+    INFERENCE = "inference"
+    TRAINING = "training"
+    SCALE = "scale"
+
+    @property
+    def title(self) -> str:
+        return TOPIC_TITLES[self]
+
+
+TOPIC_TITLES = {
+    Topic.ATTENTION_CORE: "Attention core",
+    Topic.SCALING: "Scaling",
+    Topic.MULTI_HEAD: "Multi-head attention",
+    Topic.POSITIONAL: "Positional information",
+    Topic.MASKING: "Masking and decoding",
+    Topic.VARIANTS: "Cross-attention and architecture variants",
+    Topic.SUBLAYERS: "Sublayers and normalisation",
+    Topic.COMPLEXITY: "Complexity and context length",
+    Topic.EFFICIENT_ATTENTION: "Efficient attention",
+    Topic.INFERENCE: "Inference and serving",
+    Topic.TRAINING: "Training",
+    Topic.SCALE: "Scale and parameters",
+}
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class Unit(StrEnum):
+    """Units a numeric answer may carry; the quiz understands prefixes (KiB, GiB, M, B…) for each."""
+
+    BYTES = "bytes"
+    FLOPS = "FLOPs"
+    PARAMETERS = "parameters"
+    COUNT = "count"
+    RATIO = "ratio"
+    NATS = "nats"
+    RADIANS = "radians"
+    TOKENS = "tokens"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Claim(Strict):
+    statement: Text
+    proof: Identifier = Field(description="a function in the card's answer module that returns Evidence")
+
+
+class Pitfall(Strict):
+    """A common answer that is wrong or loose, and what is true instead."""
+
+    myth: Text = Field(description="what is commonly said, quoted or paraphrased")
+    truth: Text = Field(description="what is true, with the numbers that show it")
+    source: str | None = Field(default=None, description="where the myth appears, e.g. 'seed 000, line 38'")
+    audit: str | None = Field(default=None, pattern=r"^C\d+$", description="id in the claims audit")
+    verdict: str = Field(default="false", pattern=r"^(false|imprecise)$")
+    proof: Identifier = Field(description="the claim of this card that refutes or sharpens the myth")
+
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _yaml_false_is_the_word(cls, value: object) -> object:
+        return "false" if value is False else value  # YAML reads a bare `false` as a boolean
+
+
+class Reference(Strict):
+    title: Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+
+
+class Choice(Strict):
+    text: Text
+    correct: bool = False
+    why: str | None = Field(default=None, description="why this choice is right or wrong, shown when picked")
+
+
+class NumericQuestion(Strict):
+    """A question whose answer a formula computes. With one value per parameter it is a fixed question;
+    with several, the quiz draws a fresh configuration each time."""
+
+    prompt: Text = Field(description="text with {parameter} placeholders")
+    formula: Identifier = Field(description="a function in answers.formulas")
+    params: dict[Identifier, list[int | float | bool]] = Field(min_length=1)
+    unit: Unit
+    tolerance: float = Field(default=0.01, gt=0, le=0.5, description="relative tolerance")
+
+    @model_validator(mode="after")
+    def _placeholders_are_parameters(self) -> NumericQuestion:
+        names = {field for _, field, _, _ in string.Formatter().parse(self.prompt) if field}
+        unknown = sorted(names - set(self.params))
+        if unknown:
+            raise ValueError(f"prompt uses {{{unknown[0]}}} but params do not define it")
+        empty = sorted(name for name, values in self.params.items() if not values)
+        if empty:
+            raise ValueError(f"parameter '{empty[0]}' has no values")
+        return self
+
+    @property
+    def generated(self) -> bool:
+        return any(len(values) > 1 for values in self.params.values())
+
+
+class SeedQuestion(Strict):
+    seed: Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+    question: Text
+
+
+class Card(Strict):
+    id: CardId
+    title: Text
+    topic: Topic
+    difficulty: Difficulty
+    tags: list[CardId] = Field(min_length=1)
+    question: Text
+    answer: Text = Field(description="what you would say in the interview: a few sentences")
+    explanation: Text = Field(description="markdown, math between $…$ or $$…$$")
+    pitfalls: list[Pitfall] = Field(default_factory=list)
+    claims: list[Claim] = Field(min_length=1)
+    related: list[CardId] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    asked_in: list[SeedQuestion] = Field(default_factory=list, description="seed questions it answers")
+    choices: list[Choice] = Field(default_factory=list)
+    numeric: list[NumericQuestion] = Field(default_factory=list)
+    unmeasured: str | None = Field(default=None, description="what this card says but cannot measure here")
+
+    @property
+    def module(self) -> str:
+        """The proof module's name inside the answers package."""
+        return self.id.replace("-", "_")
+
+
+Location = tuple[str | int, ...]
+
+
+def card_problems(card: Card) -> list[tuple[Location, str]]:
+    """Rules that relate one card's fields to each other, each with the field it concerns."""
+    problems: list[tuple[Location, str]] = []
+    proofs = [claim.proof for claim in card.claims]
+    for i, proof in enumerate(proofs):
+        if proof in proofs[:i]:
+            problems.append((("claims", i, "proof"), f"'{proof}' is named twice; each claim needs its own function"))
+    for i, pitfall in enumerate(card.pitfalls):
+        if pitfall.proof not in proofs:
+            problems.append(
+                (
+                    ("pitfalls", i, "proof"),
+                    f"'{pitfall.proof}' is not one of this card's claims; name one of them",
+                )
+            )
+    if card.id in card.related:
+        problems.append((("related", card.related.index(card.id)), "a card cannot be related to itself"))
+    if card.choices:
+        correct = sum(choice.correct for choice in card.choices)
+        if correct != 1 or len(card.choices) < 3:
+            problems.append(
+                (
+                    ("choices",),
+                    f"need exactly one correct answer among 3 or more choices (found {correct} of {len(card.choices)})",
+                )
+            )
+        for i, choice in enumerate(card.choices):
+            if not choice.correct and not choice.why:
+                problems.append((("choices", i, "why"), "a wrong choice needs a 'why' saying what is wrong with it"))
+    return problems

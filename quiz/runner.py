@@ -1,0 +1,134 @@
+"""Running a card's claims: import its proof module, call each claim function, time it, and keep the
+evidence. This is the only part of the quiz that imports torch (through the proof modules), and only when
+a proof is actually run."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from answers.evidence import Evidence
+from quiz.deck import DEFAULT_ANSWERS
+from quiz.models import Card
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    card: str
+    claim: str
+    statement: str
+    seconds: float
+    evidence: Evidence | None = None
+    error: str | None = None  # why the claim could not be judged (it raised, returned the wrong type…)
+
+    @property
+    def holds(self) -> bool:
+        return self.evidence is not None and self.error is None and self.evidence.holds
+
+    @property
+    def counterfactual_holds(self) -> bool:
+        return self.evidence is not None and self.evidence.counterfactual_holds
+
+    @property
+    def passed(self) -> bool:
+        """The claim holds and its counterfactual does not: the check discriminates."""
+        return self.holds and not self.counterfactual_holds
+
+    def to_json(self) -> dict[str, Any]:
+        ev = self.evidence
+        return {
+            "card": self.card,
+            "claim": self.claim,
+            "statement": self.statement,
+            "passed": self.passed,
+            "holds": self.holds,
+            "measured": _json_value(ev.measured) if ev else None,
+            "expected": _json_value(ev.expected) if ev else None,
+            "comparison": ev.comparison if ev else None,
+            "tolerance": ev.tolerance if ev else None,
+            "unit": ev.unit if ev else None,
+            "derivation": ev.derivation if ev else None,
+            "counterfactual": ev.counterfactual if ev else None,
+            "counterfactual_measured": _json_value(ev.counterfactual_measured) if ev else None,
+            "counterfactual_holds": self.counterfactual_holds,
+            "details": {k: _json_value(v) for k, v in ev.details.items()} if ev else {},
+            "seconds": round(self.seconds, 4),
+            "error": self.error,
+        }
+
+
+def _json_value(value: Any) -> Any:
+    """JSON has no NaN or infinity; show them as strings rather than emit invalid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def _check_evidence(value: Any) -> str | None:
+    if not isinstance(value, Evidence):
+        return f"returned {type(value).__name__}, not Evidence"
+    for name in ("measured", "counterfactual_measured"):
+        v = getattr(value, name)
+        if isinstance(v, float) and not math.isfinite(v):
+            return f"{name} is {v}"
+    return None
+
+
+def proof_module(card: Card, answers_dir: Path = DEFAULT_ANSWERS) -> ModuleType:
+    """The card's proof module: from the project's ``answers`` package, or loaded from the deck's own
+    answers folder by path."""
+    if Path(answers_dir).resolve() == DEFAULT_ANSWERS.resolve():
+        return importlib.import_module(f"answers.{card.module}")
+    name = f"_deck_answers_{abs(hash(str(Path(answers_dir).resolve())))}.{card.module}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(answers_dir) / f"{card.module}.py")
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {card.module}.py from {answers_dir}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def run_claim(card: Card, index: int, answers_dir: Path = DEFAULT_ANSWERS) -> ClaimResult:
+    claim = card.claims[index]
+    start = time.perf_counter()
+    try:
+        module = proof_module(card, answers_dir)
+        value = getattr(module, claim.proof)()
+    except Exception as exc:  # a failing proof is a result to report, not a crash
+        return ClaimResult(
+            card.id,
+            claim.proof,
+            claim.statement,
+            time.perf_counter() - start,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    seconds = time.perf_counter() - start
+    problem = _check_evidence(value)
+    if problem:
+        return ClaimResult(card.id, claim.proof, claim.statement, seconds, error=problem)
+    return ClaimResult(card.id, claim.proof, claim.statement, seconds, evidence=value)
+
+
+def run_claims(
+    cards: Iterable[Card],
+    on_result: Callable[[ClaimResult], None] | None = None,
+    answers_dir: Path = DEFAULT_ANSWERS,
+) -> Iterator[ClaimResult]:
+    for card in cards:
+        for index in range(len(card.claims)):
+            result = run_claim(card, index, answers_dir)
+            if on_result:
+                on_result(result)
+            yield result

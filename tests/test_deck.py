@@ -1,0 +1,247 @@
+"""Every deck rule, each with a bad card and the exact line a user sees."""
+
+from __future__ import annotations
+
+from conftest import VALID_CARD, VALID_MODULE
+
+
+def with_line(old: str, new: str) -> str:
+    assert old in VALID_CARD
+    return VALID_CARD.replace(old, new)
+
+
+def test_valid_deck_loads_with_its_cards(valid_deck):
+    deck = valid_deck.load()
+    assert list(deck.cards) == ["tiny-card"]
+    assert deck.get("tiny-card").claims[1].proof == "two_times_two_is_four"
+
+
+def test_yaml_syntax_error_names_the_line(deck_builder, problems_of):
+    deck_builder.card(VALID_CARD + "tags: [unclosed\n", name="tiny-card")
+    deck_builder.module()
+    [line] = problems_of()
+    assert line.startswith("questions/scaling/tiny-card.yaml:15: YAML syntax error:")
+
+
+def test_unknown_field_is_reported_with_its_line(deck_builder, problems_of):
+    deck_builder.card(VALID_CARD + "colour: blue\n")
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its spelling"
+    ]
+
+
+def test_missing_required_field_points_at_the_card(deck_builder, problems_of):
+    deck_builder.card(with_line("answer: Two.\n", ""))
+    deck_builder.module()
+    assert problems_of() == ["questions/scaling/tiny-card.yaml:1: answer: required field is missing; add it"]
+
+
+def test_missing_nested_field_points_at_its_parent_line(deck_builder, problems_of):
+    deck_builder.card(with_line("    proof: two_times_two_is_four\n", ""))
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:12: claims.1.proof: required field is missing; add it",
+    ]
+
+
+def test_badly_formed_id_says_what_an_id_looks_like(deck_builder, problems_of):
+    deck_builder.card(with_line("id: tiny-card", "id: Tiny_Card"), name="tiny-card")
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:1: id: must be lowercase words joined by hyphens, like 'causal-masking'"
+    ]
+
+
+def test_file_name_must_equal_the_id(deck_builder, problems_of):
+    deck_builder.card(name="other-name")
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/other-name.yaml:1: id: 'tiny-card' differs from the file name; rename one to match"
+    ]
+
+
+def test_topic_must_match_the_folder(deck_builder, problems_of):
+    deck_builder.card(topic="masking")
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/masking/tiny-card.yaml:3: topic: 'scaling' but the card is in folder 'masking'; "
+        "move it or fix the topic"
+    ]
+
+
+def test_unknown_topic_lists_the_allowed_ones(deck_builder, problems_of):
+    deck_builder.card(with_line("topic: scaling", "topic: vibes"), topic="vibes")
+    deck_builder.module()
+    [line] = problems_of()
+    assert line.startswith("questions/vibes/tiny-card.yaml:3: topic: input should be 'attention-core', 'scaling'")
+
+
+def test_ids_must_be_unique_across_folders(deck_builder, problems_of):
+    deck_builder.card(topic="scaling")
+    deck_builder.card(with_line("topic: scaling", "topic: masking"), topic="masking")
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:1: id: 'tiny-card' is already used by questions/masking/tiny-card.yaml"
+    ]
+
+
+def test_claim_must_name_a_function_of_the_module(deck_builder, problems_of):
+    deck_builder.card(with_line("proof: one_plus_one_is_two", "proof: one_plus_one_is_three"))
+    deck_builder.module()
+    assert problems_of() == [
+        "answers/tiny_card.py:6: one_plus_one_is_two: returns Evidence but card 'tiny-card' names no claim for it; "
+        "add one or remove it",
+        "questions/scaling/tiny-card.yaml:11: claims.0.proof: function 'one_plus_one_is_three' is not defined in "
+        "answers/tiny_card.py",
+    ]
+
+
+def test_claim_function_must_be_annotated_to_return_evidence(deck_builder, problems_of):
+    deck_builder.card()
+    deck_builder.module(text=VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two_is_four():"))
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be annotated "
+        "'-> Evidence' in answers/tiny_card.py"
+    ]
+
+
+def test_card_without_a_proof_module_is_reported(deck_builder, problems_of):
+    deck_builder.card()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:9: claims: proof module answers/tiny_card.py is missing or unreadable; "
+        "create it with the claim functions"
+    ]
+
+
+def test_proof_module_without_a_card_is_reported_when_the_deck_owns_the_answers(valid_deck, problems_of):
+    valid_deck.module("stray_proof")
+    assert problems_of(owns_answers=False) == []
+    assert problems_of(owns_answers=True) == [
+        "answers/stray_proof.py:1: proof module has no card; add questions/<topic>/<id>.yaml or remove it"
+    ]
+
+
+def test_related_ids_must_exist(deck_builder, problems_of):
+    deck_builder.card(VALID_CARD + "related: [no-such-card]\n")
+    deck_builder.module()
+    assert problems_of() == ["questions/scaling/tiny-card.yaml:14: related.0: no card 'no-such-card' in this deck"]
+
+
+def test_pitfall_must_name_one_of_the_cards_claims(deck_builder, problems_of):
+    pitfall = (
+        "pitfalls:\n  - myth: One plus one is three.\n    truth: It is two.\n    verdict: false\n"
+        "    proof: not_a_claim\n"
+    )
+    deck_builder.card(VALID_CARD + pitfall)
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:18: pitfalls.0.proof: 'not_a_claim' is not one of this card's claims; "
+        "name one of them"
+    ]
+
+
+def test_choices_need_one_correct_answer_and_a_reason_for_each_wrong_one(deck_builder, problems_of):
+    choices = "choices:\n  - text: Two\n  - text: Three\n    why: No.\n  - text: Four\n"
+    deck_builder.card(VALID_CARD + choices)
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:14: choices: need exactly one correct answer among 3 or more choices "
+        "(found 0 of 3)",
+        "questions/scaling/tiny-card.yaml:15: choices.0.why: a wrong choice needs a 'why' saying what is wrong with it",
+        "questions/scaling/tiny-card.yaml:18: choices.2.why: a wrong choice needs a 'why' saying what is wrong with it",
+    ]
+
+
+def test_duplicate_yaml_keys_are_not_silently_dropped(deck_builder, problems_of):
+    deck_builder.card(VALID_CARD + "title: A second title\n")
+    deck_builder.module()
+    assert problems_of() == ["questions/scaling/tiny-card.yaml:14: title: appears twice; keep one"]
+
+
+def test_numeric_question_must_use_a_known_formula_and_its_arguments(deck_builder, problems_of):
+    numeric = (
+        "numeric:\n"
+        "  - prompt: How many scores for {tokens} tokens?\n    formula: attention_score_count\n"
+        "    params: {tokens: [8, 16], colour: [1]}\n    unit: count\n"
+        "  - prompt: How many?\n    formula: no_such_formula\n    params: {tokens: [8]}\n    unit: count\n"
+    )
+    deck_builder.card(VALID_CARD + numeric)
+    deck_builder.module()
+    formulas = deck_builder.answers / "formulas"
+    formulas.mkdir()
+    (formulas / "attention.py").write_text("def attention_score_count(tokens, causal=False):\n    return tokens\n")
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:17: numeric.0.params.colour: 'attention_score_count' takes no argument "
+        "'colour'",
+        "questions/scaling/tiny-card.yaml:20: numeric.1.formula: no formula 'no_such_formula' in answers/formulas",
+    ]
+
+
+def test_numeric_prompt_placeholders_must_be_parameters(deck_builder, problems_of):
+    numeric = "numeric:\n  - prompt: For {tokens} and {heads}?\n    formula: f\n    params: {tokens: [8]}\n    unit: count\n"
+    deck_builder.card(VALID_CARD + numeric)
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:15: numeric.0: value error, prompt uses {heads} but params do not define it"
+    ]
+
+
+def test_a_card_that_is_not_a_mapping_is_reported(deck_builder, problems_of):
+    deck_builder.card("- just\n- a list\n", name="tiny-card")
+    assert problems_of() == ["questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list"]
+
+
+def test_an_empty_file_is_reported(deck_builder, problems_of):
+    deck_builder.card("", name="tiny-card")
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found an empty file"
+    ]
+
+
+def test_non_utf8_bytes_are_reported(deck_builder, problems_of):
+    path = deck_builder.card(name="tiny-card")
+    path.write_bytes(b"id: tiny-card\ntitle: caf\xe9\n")
+    assert problems_of() == ["questions/scaling/tiny-card.yaml:1: file is not valid UTF-8 text; save it as UTF-8"]
+
+
+def test_empty_deck_is_one_clear_error(deck_builder, problems_of):
+    assert problems_of() == ["questions: no cards found; a deck holds <topic>/<card-id>.yaml files"]
+
+
+def test_missing_folder_is_one_clear_error(tmp_path, monkeypatch):
+    from quiz.deck import DeckError, load_deck
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        load_deck(tmp_path / "nowhere")
+    except DeckError as error:
+        assert error.lines() == ["nowhere: no such folder; point --questions at a folder of cards"]
+    else:
+        raise AssertionError("a missing folder must not load")
+
+
+def test_every_problem_in_every_file_is_reported_at_once(deck_builder, problems_of):
+    deck_builder.card(with_line("difficulty: easy", "difficulty: trivial"))
+    deck_builder.card(
+        with_line("id: tiny-card", "id: second-card").replace("title: A tiny card\n", ""), name="second-card"
+    )
+    deck_builder.module()
+    deck_builder.module("second_card")
+    lines = problems_of()
+    assert lines == [
+        "questions/scaling/second-card.yaml:1: title: required field is missing; add it",
+        "questions/scaling/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard'",
+    ]
+
+
+def test_unknown_card_id_suggests_the_closest(valid_deck):
+    from quiz.errors import QuizError
+
+    deck = valid_deck.load()
+    try:
+        deck.get("tiny-crd")
+    except QuizError as error:
+        assert str(error) == "no card 'tiny-crd' in questions; did you mean 'tiny-card'?"
+    else:
+        raise AssertionError("an unknown id must raise")

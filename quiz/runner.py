@@ -75,12 +75,12 @@ def _json_value(value: Any) -> Any:
 
 
 def _check_evidence(value: Any) -> str | None:
+    """Why a claim's return value cannot be judged, if it cannot. A NaN counterfactual is fine: it is one way
+    for the broken mechanism to fail (a fully masked row, say); a NaN measurement is not."""
     if not isinstance(value, Evidence):
         return f"returned {type(value).__name__}, not Evidence"
-    for name in ("measured", "counterfactual_measured"):
-        v = getattr(value, name)
-        if isinstance(v, float) and not math.isfinite(v):
-            return f"{name} is {v}"
+    if isinstance(value.measured, float) and not math.isfinite(value.measured):
+        return f"measured value is {value.measured}"
     return None
 
 

@@ -116,3 +116,18 @@ def test_empty_deck_is_one_line_error(deck_builder, run):
     result = run("list")
     assert result.exit_code == 1
     assert result.stderr == "Error: questions: no cards found; a deck holds <topic>/<card-id>.yaml files\n"
+
+
+def test_verify_reports_a_nan_measurement_as_a_failure_with_its_reason(deck_builder, run):
+    deck_builder.card()
+    deck_builder.module(text=VALID_MODULE.replace("measured=1 + 1,", "measured=float('nan'),"))
+    result = run("verify", "--json")
+    rows = json.loads(result.stdout)
+    assert result.exit_code == 1 and rows[0]["error"] == "measured value is nan"
+
+
+def test_a_nan_counterfactual_counts_as_the_broken_mechanism_failing(deck_builder, run):
+    deck_builder.card()
+    deck_builder.module(text=VALID_MODULE.replace("counterfactual_measured=1 - 1", "counterfactual_measured=float('nan')"))
+    rows = json.loads(run("verify", "--json").stdout)
+    assert rows[0]["passed"] is True and rows[0]["counterfactual_measured"] == "nan"

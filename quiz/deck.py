@@ -8,6 +8,7 @@ torch, and must not run code that a deck points at.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from quiz.models import Card, Location, card_problems
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_QUESTIONS = PROJECT_ROOT / "questions"
 DEFAULT_ANSWERS = PROJECT_ROOT / "answers"
+MAX_CARD_BYTES = 256 * 1024  # the largest real card is ~8 KiB; anything far bigger is a mistake or an attack
 # Modules in answers/ that are building blocks, not the proof of one card.
 SHARED_MODULES = frozenset({"__init__", "__main__", "evidence", "reference", "report"})
 
@@ -95,31 +97,46 @@ class Deck:
 
 def _shown(path: Path) -> str:
     """A path as the user should see it: relative to the working directory when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    try:  # abspath, not resolve(): resolving would follow (and choke on) a symlink loop
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
 
-def _line_map(node: yaml.Node, path: Location = (), lines: dict | None = None, dup: list | None = None):
-    """Map each key path in a YAML document to the (1-based) line it starts on; note duplicate keys."""
-    lines = {} if lines is None else lines
-    dup = [] if dup is None else dup
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                dup.append((key_node.start_mark.line + 1, ".".join(map(str, (*path, key)))))
-            seen.add(key)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _line_map(value_node, (*path, key), lines, dup)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), lines, dup)
-    return lines, dup
+class AliasError(ValueError):
+    pass
+
+
+def _line_map(node: yaml.Node) -> tuple[dict[Location, int], list[tuple[int, str]]]:
+    """Map each key path in a YAML document to the (1-based) line it starts on; note duplicate keys.
+
+    A card has no use for YAML anchors and aliases, and an alias "bomb" (aliases of aliases) would make this
+    walk, and validation after it, take exponential time; a node reached twice is refused.
+    """
+    lines: dict[Location, int] = {}
+    duplicates: list[tuple[int, str]] = []
+    seen_nodes: set[int] = set()
+
+    def walk(node: yaml.Node, path: Location) -> None:
+        if id(node) in seen_nodes and isinstance(node, yaml.CollectionNode):
+            raise AliasError(node.start_mark.line + 1)
+        seen_nodes.add(id(node))
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key in keys:
+                    duplicates.append((key_node.start_mark.line + 1, ".".join(map(str, (*path, key)))))
+                keys.add(key)
+                walk(value_node, (*path, key))
+                lines[(*path, key)] = key_node.start_mark.line + 1  # a field's line is its key's line
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    walk(node, ())
+    return lines, duplicates
 
 
 def _line_of(lines: dict[Location, int], loc: Location) -> int:
@@ -226,7 +243,10 @@ def formula_outline(answers_dir: Path) -> dict[str, tuple[str, ...]]:
 
 
 def card_files(root: Path) -> list[Path]:
-    return sorted(p for pattern in ("*/*.yaml", "*/*.yml") for p in root.glob(pattern))
+    try:
+        return sorted(p for pattern in ("*/*.yaml", "*/*.yml") for p in root.glob(pattern))
+    except OSError as exc:  # a symlink loop or an unreadable folder
+        raise DeckError([Problem(_shown(root), 0, "", f"cannot list the cards ({exc.strerror or exc})")]) from None
 
 
 def load_deck(
@@ -253,9 +273,24 @@ def load_deck(
     for path in files:
         shown = _shown(path)
         try:
+            if not path.is_file():
+                problems.append(Problem(shown, 0, "", "is not a regular file; a card must be a .yaml file"))
+                continue
+            if path.stat().st_size > MAX_CARD_BYTES:
+                size = path.stat().st_size // 1024
+                problems.append(Problem(shown, 0, "", f"is {size} KiB; a card must be under 256 KiB, split it"))
+                continue
             data, lines, duplicates = parse_yaml(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             problems.append(Problem(shown, 1, "", "file is not valid UTF-8 text; save it as UTF-8"))
+            continue
+        except AliasError as exc:
+            problems.append(
+                Problem(shown, exc.args[0], "", "YAML anchors and aliases are not allowed in cards; write it out")
+            )
+            continue
+        except OSError as exc:
+            problems.append(Problem(shown, 0, "", f"cannot be read ({exc.strerror or exc}); fix or remove it"))
             continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import VALID_CARD, VALID_MODULE
+
 from quiz.cli import main
 
 
@@ -22,9 +22,7 @@ def run(deck_builder):
 
     # Fixture decks keep their proofs beside them; point the loader there.
     original = quiz.deck.load_deck
-    pytest.MonkeyPatch().setattr(
-        "quiz.cli.load_deck", lambda root: original(root, deck_builder.answers), raising=True
-    )
+    pytest.MonkeyPatch().setattr("quiz.cli.load_deck", lambda root: original(root, deck_builder.answers), raising=True)
     yield invoke
     pytest.MonkeyPatch().setattr("quiz.cli.load_deck", original)
 
@@ -37,7 +35,9 @@ def test_list_shows_every_card(valid_deck, run):
 
 def test_list_json_is_machine_readable(valid_deck, run):
     rows = json.loads(run("list", "--json").stdout)
-    assert rows == [{"id": "tiny-card", "title": "A tiny card", "topic": "scaling", "difficulty": "easy", "tags": ["demo"]}]
+    assert rows == [
+        {"id": "tiny-card", "title": "A tiny card", "topic": "scaling", "difficulty": "easy", "tags": ["demo"]}
+    ]
 
 
 def test_list_filters_by_topic(valid_deck, run):
@@ -128,6 +128,8 @@ def test_verify_reports_a_nan_measurement_as_a_failure_with_its_reason(deck_buil
 
 def test_a_nan_counterfactual_counts_as_the_broken_mechanism_failing(deck_builder, run):
     deck_builder.card()
-    deck_builder.module(text=VALID_MODULE.replace("counterfactual_measured=1 - 1", "counterfactual_measured=float('nan')"))
+    deck_builder.module(
+        text=VALID_MODULE.replace("counterfactual_measured=1 - 1", "counterfactual_measured=float('nan')")
+    )
     rows = json.loads(run("verify", "--json").stdout)
     assert rows[0]["passed"] is True and rows[0]["counterfactual_measured"] == "nan"

@@ -99,7 +99,9 @@ def test_claim_must_name_a_function_of_the_module(deck_builder, problems_of):
 
 def test_claim_function_must_be_annotated_to_return_evidence(deck_builder, problems_of):
     deck_builder.card()
-    deck_builder.module(text=VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two_is_four():"))
+    deck_builder.module(
+        text=VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two_is_four():")
+    )
     assert problems_of() == [
         "questions/scaling/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be annotated "
         "'-> Evidence' in answers/tiny_card.py"
@@ -179,7 +181,9 @@ def test_numeric_question_must_use_a_known_formula_and_its_arguments(deck_builde
 
 
 def test_numeric_prompt_placeholders_must_be_parameters(deck_builder, problems_of):
-    numeric = "numeric:\n  - prompt: For {tokens} and {heads}?\n    formula: f\n    params: {tokens: [8]}\n    unit: count\n"
+    numeric = (
+        "numeric:\n  - prompt: For {tokens} and {heads}?\n    formula: f\n    params: {tokens: [8]}\n    unit: count\n"
+    )
     deck_builder.card(VALID_CARD + numeric)
     deck_builder.module()
     assert problems_of() == [
@@ -189,7 +193,9 @@ def test_numeric_prompt_placeholders_must_be_parameters(deck_builder, problems_o
 
 def test_a_card_that_is_not_a_mapping_is_reported(deck_builder, problems_of):
     deck_builder.card("- just\n- a list\n", name="tiny-card")
-    assert problems_of() == ["questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list"]
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list"
+    ]
 
 
 def test_an_empty_file_is_reported(deck_builder, problems_of):
@@ -245,3 +251,38 @@ def test_unknown_card_id_suggests_the_closest(valid_deck):
         assert str(error) == "no card 'tiny-crd' in questions; did you mean 'tiny-card'?"
     else:
         raise AssertionError("an unknown id must raise")
+
+
+def test_yaml_alias_bomb_is_refused_quickly(deck_builder, problems_of):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)
+    ]
+    deck_builder.card(VALID_CARD + "\n".join(levels) + "\n")
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:14: YAML anchors and aliases are not allowed in cards; write it out"
+    ]
+
+
+def test_yaml_tags_that_construct_objects_are_refused(deck_builder, problems_of):
+    deck_builder.card(VALID_CARD + "title2: !!python/object/apply:os.system ['echo hi']\n")
+    deck_builder.module()
+    [line] = problems_of()
+    assert line.startswith("questions/scaling/tiny-card.yaml:14: YAML syntax error: could not determine a constructor")
+
+
+def test_a_huge_file_is_refused_before_parsing(deck_builder, problems_of):
+    deck_builder.card(VALID_CARD + "# " + "x" * 300_000 + "\n")
+    deck_builder.module()
+    assert problems_of() == ["questions/scaling/tiny-card.yaml: is 293 KiB; a card must be under 256 KiB, split it"]
+
+
+def test_a_directory_named_like_a_card_is_reported(valid_deck, problems_of):
+    (valid_deck.questions / "scaling" / "folder.yaml").mkdir()
+    assert problems_of() == ["questions/scaling/folder.yaml: is not a regular file; a card must be a .yaml file"]
+
+
+def test_a_broken_symlink_card_is_reported(valid_deck, problems_of):
+    (valid_deck.questions / "scaling" / "loop.yaml").symlink_to("loop.yaml")
+    [line] = problems_of()
+    assert line.startswith("questions/scaling/loop.yaml: ")

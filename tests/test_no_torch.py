@@ -26,6 +26,8 @@ def test_command_does_not_import_torch(args):
 def test_verify_does_import_torch_so_the_probe_can_tell():
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=["verify", "causal-masking", "--json"])],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.stderr.strip().splitlines()[-1] == "TORCH", done.stderr

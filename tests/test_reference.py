@@ -83,9 +83,7 @@ def test_decoder_layer_matches_nn_transformer_decoder_layer_with_causal_mask():
 
 def test_reference_stack_matches_nn_transformer():
     """Encoder stack → final norm → memory fed to every decoder layer → final norm, as nn.Transformer does."""
-    theirs = ref.seeded_module(
-        lambda: nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, batch_first=True), seed=15
-    )
+    theirs = ref.seeded_module(lambda: nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, batch_first=True), seed=15)
     encoders = [ref.EncoderLayer(16, 2, 32).double().copy_from(layer) for layer in theirs.encoder.layers]
     decoders = [ref.DecoderLayer(16, 2, 32).double().copy_from(layer) for layer in theirs.decoder.layers]
     src, tgt = ref.randn(1, 5, 16, seed=16), ref.randn(1, 4, 16, seed=17)
@@ -114,7 +112,9 @@ def test_sinusoidal_encoding_follows_the_paper_formula():
     pe = ref.sinusoidal_encoding(50, 8)
     pos, i = 7, 1  # dimension 2i = 2 uses frequency 10000^(−2/8)
     assert abs(pe[pos, 2].item() - torch.sin(torch.tensor(pos / 10000 ** (2 / 8), dtype=torch.float64)).item()) < TIGHT
-    assert abs(pe[pos, 3].item() - torch.cos(torch.tensor(pos / 10000 ** (2 * i / 8), dtype=torch.float64)).item()) < TIGHT
+    assert (
+        abs(pe[pos, 3].item() - torch.cos(torch.tensor(pos / 10000 ** (2 * i / 8), dtype=torch.float64)).item()) < TIGHT
+    )
 
 
 def test_rope_scores_depend_only_on_the_offset():
@@ -128,7 +128,7 @@ def test_rope_scores_depend_only_on_the_offset():
 
 
 def test_alibi_slopes_are_the_geometric_sequence_for_eight_heads():
-    assert ref.alibi_slopes(8).tolist() == [2.0 ** -k for k in range(1, 9)]
+    assert ref.alibi_slopes(8).tolist() == [2.0**-k for k in range(1, 9)]
 
 
 def test_swiglu_and_rmsnorm_compute_their_definitions():

@@ -144,6 +144,29 @@ def large_finite_fill_acts_like_minus_infinity() -> Evidence:
     )
 
 
+def figure_attention_weights_with_and_without_the_mask():
+    """Attention weights of one 6-token example without a mask (left) and with the causal mask (right):
+    the mask zeroes the strict upper triangle and each row still sums to 1 over positions 1 … t."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    q, k = randn(1, N, D, seed=1), randn(1, N, D, seed=2)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for ax, mask, title in ((axes[0], None, "no mask"), (axes[1], causal_mask(N), "causal mask")):
+        weights = attention_weights(q, k, mask)[0].numpy()
+        image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=1)
+        for i in range(N):
+            for j in range(N):
+                ax.text(j, i, f"{weights[i, j]:.2f}", ha="center", va="center", color="w", fontsize=7)
+        ax.set_title(title)
+        ax.set_xlabel("key position j")
+        ax.set_ylabel("query position i")
+    fig.colorbar(image, ax=axes, label="weight")
+    return fig
+
+
 if __name__ == "__main__":
     from answers.report import print_report
 

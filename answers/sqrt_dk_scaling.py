@@ -115,6 +115,33 @@ def scaling_does_not_bound_logits_that_grow_in_training(d_k: int = 64) -> Eviden
     )
 
 
+def figure_softmax_saturation_against_d_k():
+    """How the softmax behaves as the head size grows, with and without the 1/√d_k scale: the share of
+    rows that put more than 0.99 of their mass on one key (left) and the median norm of the softmax
+    Jacobian, the gradient each score receives (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [16, 32, 64, 128, 256, 512]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for scale, style, label in ((True, "o-", "scaled by 1/√d_k"), (False, "s--", "unscaled")):
+        scores = [_scores(d, scale=scale) for d in sizes]
+        left.plot(sizes, [_saturated_fraction(s) for s in scores], style, label=label)
+        right.plot(sizes, [_median_jacobian_norm(s) for s in scores], style, label=label)
+    left.set_ylabel("rows with max weight > 0.99")
+    right.set_ylabel("median softmax Jacobian norm")
+    right.set_yscale("log")
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("head size d_k")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 if __name__ == "__main__":
     from answers.report import print_report
 

@@ -20,6 +20,8 @@ def _collect() -> dict[str, Callable[..., float]]:
         module = importlib.import_module(f"{__name__}.{info.name}")
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
+                if name in found:  # the quiz looks formulas up by name; two with one name is a silent bug
+                    raise ImportError(f"formula '{name}' is defined in {found[name].__module__} and {module.__name__}")
                 found[name] = fn
     return found
 

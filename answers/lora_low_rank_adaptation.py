@@ -1,0 +1,131 @@
+"""LoRA: fine-tuning a frozen weight through a trainable low-rank update.
+
+LoRA keeps a pretrained weight W (d_out × d_in) frozen and learns ΔW = (α/r)·B·A with A of r × d_in and
+B of d_out × r: r·(d_in + d_out) trainable numbers instead of d_in·d_out, and an update of rank at most r.
+B starts at zero, so the adapted model is exactly the pretrained one at step 0; after training, ΔW can
+be merged into W, so inference costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from answers.evidence import Evidence
+from answers.formulas.training import lora_parameters
+from answers.reference import generator, randn, seeded_module
+
+D_IN, D_OUT, RANK, ALPHA = 256, 128, 4, 8.0
+
+
+class _LoRALinear(nn.Module):
+    """y = W x + b + (α/r)·B A x with W, b frozen."""
+
+    def __init__(self, base: nn.Linear, rank: int = RANK, alpha: float = ALPHA, *, zero_b: bool = True) -> None:
+        super().__init__()
+        self.base, self.scale = base, alpha / rank
+        base.requires_grad_(False)
+        g = generator(1)
+        self.a = nn.Parameter(torch.randn(rank, base.in_features, generator=g, dtype=base.weight.dtype) * 0.01)
+        b = torch.randn(base.out_features, rank, generator=g, dtype=base.weight.dtype) * 0.01
+        self.b = nn.Parameter(torch.zeros_like(b) if zero_b else b)
+
+    def delta(self) -> torch.Tensor:
+        return self.scale * self.b @ self.a  # (d_out, d_in)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + self.scale * (x @ self.a.T) @ self.b.T
+
+
+def _base() -> nn.Linear:
+    return seeded_module(lambda: nn.Linear(D_IN, D_OUT))
+
+
+def _trainable(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def _trained() -> _LoRALinear:
+    """A LoRA layer after 'training': B given non-zero values."""
+    lora = _LoRALinear(_base())
+    with torch.no_grad():
+        lora.b.copy_(randn(D_OUT, RANK, seed=2))
+    return lora
+
+
+def lora_trains_r_times_d_in_plus_d_out_parameters() -> Evidence:
+    """A rank-4 adapter on a 256 → 128 layer trains 4·(256 + 128) = 1,536 numbers; full fine-tuning
+    trains all 32,896."""
+    return Evidence(
+        measured=_trainable(_LoRALinear(_base())),
+        expected=lora_parameters(D_IN, D_OUT, RANK),
+        comparison="equal",
+        derivation="theory: A is r × d_in, B is d_out × r; W and b are frozen",
+        counterfactual="full fine-tuning (every weight and bias trainable)",
+        counterfactual_measured=_trainable(_base()),
+        unit="parameters",
+    )
+
+
+def lora_update_has_rank_at_most_r() -> Evidence:
+    """The learned update (α/r)·B·A has rank ≤ r = 4, however large the layer; a dense update is full rank."""
+    dense = randn(D_OUT, D_IN, seed=3)  # what full fine-tuning's ΔW generally looks like
+    return Evidence(
+        measured=int(torch.linalg.matrix_rank(_trained().delta())),
+        expected=RANK,
+        comparison="at_most",
+        derivation="theory: rank(B·A) ≤ min(rank B, rank A) ≤ r",
+        counterfactual="a dense update of the same shape",
+        counterfactual_measured=int(torch.linalg.matrix_rank(dense)),
+        unit="count",
+    )
+
+
+def zero_initialised_b_leaves_the_model_unchanged() -> Evidence:
+    """With B = 0 the adapted layer's output equals the pretrained layer's exactly at step 0."""
+    x = randn(8, D_IN, seed=4)
+    base = _base()
+    with torch.no_grad():
+        zero_b = (_LoRALinear(_base())(x) - base(x)).abs().max().item()
+        random_b = (_LoRALinear(_base(), zero_b=False)(x) - base(x)).abs().max().item()
+    return Evidence(
+        measured=zero_b,
+        expected=0.0,
+        comparison="abs",
+        tolerance=0.0,  # adding an exact zero changes no bit
+        derivation="theory: B = 0 ⇒ B·A·x = 0",
+        counterfactual="B initialised randomly like A",
+        counterfactual_measured=random_b,
+    )
+
+
+def merged_weights_give_identical_outputs() -> Evidence:
+    """Folding W + (α/r)·B·A into one Linear gives the adapter's outputs to float64 rounding, so
+    inference needs no extra matmul; forgetting the α/r factor does not."""
+    lora, x = _trained(), randn(8, D_IN, seed=5)
+
+    def merged_output(scale: float) -> torch.Tensor:
+        merged = nn.Linear(D_IN, D_OUT).double()
+        merged.weight.copy_(lora.base.weight + scale * lora.b @ lora.a)
+        merged.bias.copy_(lora.base.bias)
+        return merged(x)
+
+    with torch.no_grad():
+        adapter = lora(x)
+        right = (merged_output(lora.scale) - adapter).abs().max().item()
+        unscaled = (merged_output(1.0) - adapter).abs().max().item()
+    return Evidence(
+        measured=right,
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-12,  # float64: the same sums in a different order
+        derivation="the unmerged adapter's own forward pass",
+        counterfactual="merge B·A without the α/r scale",
+        counterfactual_measured=unscaled,
+    )
+
+
+if __name__ == "__main__":
+    from answers.report import print_report
+
+    print_report(__name__)

@@ -1,0 +1,91 @@
+"""Computing the softmax without overflow: subtract the row maximum, and take logs with log-sum-exp.
+
+softmax(x)_i = e^{x_i} / Σ_j e^{x_j} is unchanged by adding one constant to a whole row, so every
+implementation subtracts the row's maximum first: the largest exponent becomes e^0 = 1 and nothing can
+overflow. For log-probabilities, log softmax(x)_i = x_i − logsumexp(x) stays finite where log(softmax(x))
+has already rounded a tiny probability to zero.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from answers.evidence import Evidence
+from answers.reference import randn
+
+
+def _softmax_minus(logits: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    exps = torch.exp(logits - shift)
+    return exps / exps.sum(dim=-1, keepdim=True)
+
+
+def subtracting_the_row_maximum_leaves_the_softmax_unchanged() -> Evidence:
+    """softmax(x − max_row x) equals torch.softmax(x): a constant shift per row cancels in the ratio."""
+    logits = randn(8, 16, seed=1) * 5  # (rows, keys)
+    reference = torch.softmax(logits, dim=-1)
+
+    def error(shift: torch.Tensor) -> float:
+        return (_softmax_minus(logits, shift) - reference).abs().max().item()
+
+    return Evidence(
+        measured=error(logits.amax(dim=-1, keepdim=True)),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-12,  # float64: only rounding may differ
+        derivation="torch's own torch.softmax, float64",
+        counterfactual="subtracting each column's maximum (a shift that differs within a row)",
+        counterfactual_measured=error(logits.amax(dim=-2, keepdim=True)),
+    )
+
+
+def _float32_error(logits: torch.Tensor, stable: bool) -> float:
+    """Largest error of a float32 softmax against the exact one computed in float64."""
+    x = logits.float()
+    # The exact softmax of the float32 inputs themselves: near 1000, float32 steps are 6e-5 apart, and that
+    # input rounding is not the softmax's error.
+    exact = torch.softmax(x.double(), dim=-1)
+    shift = x.amax(dim=-1, keepdim=True) if stable else torch.zeros_like(x[..., :1])
+    return (_softmax_minus(x, shift).double() - exact).abs().max().item()
+
+
+def the_shifted_softmax_survives_logits_that_overflow_exp() -> Evidence:
+    """With logits near 1000, e^x overflows float32 (its largest value is about 3.4e38 = e^88.7) and the
+    naive softmax is inf/inf = NaN; the max-subtracted one is accurate to float32 rounding."""
+    logits = 1000 + randn(4, 16, seed=2)  # every logit far beyond ln(3.4e38) ≈ 88.7
+    return Evidence(
+        measured=_float32_error(logits, stable=True),
+        expected=1e-6,
+        comparison="at_most",  # float32 carries about 7 significant digits
+        derivation="exact softmax of the same logits in float64",
+        counterfactual="naive exp(x) / Σ exp(x) in float32",
+        counterfactual_measured=_float32_error(logits, stable=False),
+        details={"e^1000 in float32": float(torch.exp(torch.tensor(1000.0)))},
+    )
+
+
+def _log_probability_error(gap: float, via_logsumexp: bool) -> float:
+    """Error in the log-probability of a token whose logit is ``gap`` below its only rival, in float32."""
+    logits = torch.tensor([[gap, 0.0]], dtype=torch.float32)
+    log_p = torch.log_softmax(logits, -1) if via_logsumexp else torch.log(torch.softmax(logits, -1))
+    exact = -torch.log1p(torch.exp(torch.tensor(gap, dtype=torch.float64)))  # log σ(−gap), exactly
+    return abs(log_p[0, 1].double().item() - exact.item())
+
+
+def log_softmax_stays_finite_where_log_of_softmax_underflows() -> Evidence:
+    """A token 200 nats below its rival has probability e^−200 ≈ 1e−87, which float32 rounds to 0, so
+    log(softmax) is −∞; x_i − logsumexp(x) gives the right −200."""
+    gap = 200.0
+    return Evidence(
+        measured=_log_probability_error(gap, via_logsumexp=True),
+        expected=1e-4,
+        comparison="at_most",  # float32 rounding of a number near 200
+        derivation="log p = −log(1 + e^gap), evaluated in float64",
+        counterfactual="log(softmax(x)) in float32",
+        counterfactual_measured=_log_probability_error(gap, via_logsumexp=False),
+    )
+
+
+if __name__ == "__main__":
+    from answers.report import print_report
+
+    print_report(__name__)

@@ -1,0 +1,109 @@
+"""The bank as a whole: it covers the source material, and says plainly where the source is wrong."""
+
+from __future__ import annotations
+
+import re
+
+from quiz.deck import load_deck
+
+DECK = load_deck()
+
+# The audit of the seed documents (shared/claims.md) marks these FALSE (C20 C28 C30 C84) or IMPRECISE.
+AUDITED_MISTAKES = {
+    *("C20", "C28", "C30", "C84"),
+    *("C4", "C7", "C13", "C15", "C17", "C18", "C21", "C31", "C40", "C44", "C47", "C49"),
+    *("C53", "C54", "C55", "C56", "C58", "C59", "C63", "C64", "C72", "C76", "C83", "C91"),
+}
+
+# Every interview question the seed documents ask, by seed and a phrase from it.
+SEED_QUESTIONS = [
+    ("000", "time complexity of self-attention"),
+    ("000", "scaling factor"),
+    ("000", "causal masking"),
+    ("001", "transformer architecture"),
+    ("001", "self-attention mechanism"),
+    ("001", "bert differ from gpt"),
+    ("001", "positional encoding"),
+    ("002", "attention mechanism in your own words"),
+    ("002", "scale by √d_k"),
+    ("002", "self-attention and cross-attention"),
+    ("002", "positional encodings necessary"),
+    ("002", "encoder-decoder architecture"),
+    ("002", "multi-head attention instead of single-head"),
+    ("002", "residual connections"),
+    ("002", "pre-norm vs post-norm"),
+    ("002", "o(n²) complexity"),
+    ("002", "reduce attention complexity"),
+    ("002", "long contexts"),
+    ("002", "why do transformers still fail"),
+    ("002", "encoder-only"),
+    ("002", "decoder-only models dominate"),
+    ("004", "whiteboard"),
+]
+
+# The catalogue's minimum set of cards (shared/cards.md).
+CATALOGUE = """
+self-attention-from-scratch attention-vs-recurrence attention-weights-vs-importance transformer-overview
+transformer-block-whiteboard sqrt-dk-scaling multi-head-attention-implementation multi-head-vs-single-head
+head-specialization-and-ensembles permutation-equivariance-positional-encoding sinusoidal-encoding-properties
+learned-absolute-positions rope-relative-rotation rope-length-extrapolation alibi-linear-bias causal-masking
+parallel-training-sequential-decoding nn-transformer-api-pitfalls cross-attention encoder-decoder-walkthrough
+architecture-families bert-vs-gpt why-decoder-only-dominates feed-forward-network residual-connections
+pre-norm-vs-post-norm layer-normalization attention-complexity context-doubling-cost context-window-limits
+long-context-techniques why-transformers-still-fail flash-attention efficient-attention-landscape
+sparse-attention-patterns sliding-window-attention linear-attention gqa-mqa-kv-cache kv-cache-decoding
+paged-attention mixture-of-experts quantization pruning-and-distillation perplexity-and-serving-metrics
+training-memory-budget mixed-precision gradient-checkpointing parallelism-strategies training-stability-tricks
+base-transformer-parameter-count gpt3-parameter-count gpt-family-numbers scaling-laws transformers-beyond-text
+llm-paradigms-icl-cot
+""".split()
+
+
+def test_every_false_or_imprecise_seed_claim_is_named_in_a_pitfall():
+    audited = {p.audit for card in DECK for p in card.pitfalls if p.audit}
+    missing = sorted(AUDITED_MISTAKES - audited, key=lambda c: int(c[1:]))
+    assert not missing, f"no pitfall names {', '.join(missing)}"
+
+
+def test_pitfalls_for_false_claims_are_marked_false():
+    verdicts = {p.audit: p.verdict for card in DECK for p in card.pitfalls if p.audit in {"C20", "C28", "C30", "C84"}}
+    assert set(verdicts.values()) == {"false"}
+
+
+def test_every_seed_interview_question_maps_to_a_card():
+    asked = [(q.seed, q.question.lower()) for card in DECK for q in card.asked_in]
+    unmapped = [(s, phrase) for s, phrase in SEED_QUESTIONS if not any(s == a and phrase in text for a, text in asked)]
+    assert not unmapped, f"seed questions with no card: {unmapped}"
+
+
+def test_every_catalogue_card_exists():
+    assert not sorted(set(CATALOGUE) - set(DECK.cards))
+
+
+def test_the_bank_goes_beyond_the_catalogue():
+    assert len(DECK) >= 70 and len(set(DECK.cards) - set(CATALOGUE)) >= 15
+
+
+def test_every_topic_has_cards():
+    from quiz.models import Topic
+
+    assert {card.topic for card in DECK} == set(Topic)
+
+
+def test_enough_cards_offer_multiple_choice_and_numeric_templates():
+    assert sum(bool(card.choices) for card in DECK) >= 30
+    generated = [n for card in DECK for n in card.numeric if n.generated]
+    assert len(generated) >= 15
+
+
+def test_every_formula_is_exercised_by_some_proof_module():
+    """A formula the quiz uses to generate questions must be checked by a claim somewhere."""
+    from pathlib import Path
+
+    from answers.formulas import FORMULAS
+
+    sources = "\n".join(
+        p.read_text() for p in Path("answers").glob("*.py") if p.stem not in {"__init__", "evidence", "report"}
+    )
+    unchecked = sorted(name for name in FORMULAS if not re.search(rf"\b{name}\b", sources))
+    assert not unchecked, f"formulas no proof module uses: {unchecked}"

@@ -101,18 +101,19 @@ def proof_module(card: Card, answers_dir: Path = DEFAULT_ANSWERS) -> ModuleType:
 
 
 def run_claim(card: Card, index: int, answers_dir: Path = DEFAULT_ANSWERS) -> ClaimResult:
+    """Run one claim. Its ``seconds`` cover the claim alone: importing the module (and torch, for the
+    first card of a run) is paid once and is not the claim's cost."""
     claim = card.claims[index]
-    start = time.perf_counter()
     try:
         module = proof_module(card, answers_dir)
+    except Exception as exc:  # a module that cannot be imported fails its claims; the run goes on
+        return ClaimResult(card.id, claim.proof, claim.statement, 0.0, error=f"{type(exc).__name__}: {exc}")
+    start = time.perf_counter()
+    try:
         value = getattr(module, claim.proof)()
     except Exception as exc:  # a failing proof is a result to report, not a crash
         return ClaimResult(
-            card.id,
-            claim.proof,
-            claim.statement,
-            time.perf_counter() - start,
-            error=f"{type(exc).__name__}: {exc}",
+            card.id, claim.proof, claim.statement, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}"
         )
     seconds = time.perf_counter() - start
     problem = _check_evidence(value)

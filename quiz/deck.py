@@ -26,6 +26,7 @@ DEFAULT_ANSWERS = PROJECT_ROOT / "answers"
 MAX_CARD_BYTES = 256 * 1024  # the largest real card is ~8 KiB; anything far bigger is a mistake or an attack
 # Modules in answers/ that are building blocks, not the proof of one card.
 SHARED_MODULES = frozenset({"__init__", "__main__", "evidence", "reference", "report"})
+RESERVED_MODULES = SHARED_MODULES | {"formulas"}
 
 
 @dataclass(frozen=True, order=True)
@@ -37,7 +38,13 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    """Escape control characters (a field named "\\n", say) so that a problem is always one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class DeckError(QuizError):
@@ -62,6 +69,7 @@ class Deck:
     cards: dict[str, Card] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)
     invalid: set[str] = field(default_factory=set)
+    trusted: bool = True  # may its proof modules be run? Always for the project's own answers package
 
     def __len__(self) -> int:
         return len(self.cards)
@@ -107,6 +115,10 @@ class AliasError(ValueError):
     pass
 
 
+class ComplexKeyError(ValueError):
+    pass
+
+
 def _line_map(node: yaml.Node) -> tuple[dict[Location, int], list[tuple[int, str]]]:
     """Map each key path in a YAML document to the (1-based) line it starts on; note duplicate keys.
 
@@ -125,6 +137,8 @@ def _line_map(node: yaml.Node) -> tuple[dict[Location, int], list[tuple[int, str
         if isinstance(node, yaml.MappingNode):
             keys: set[Any] = set()
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise ComplexKeyError(key_node.start_mark.line + 1)
                 key = key_node.value
                 if key in keys:
                     duplicates.append((key_node.start_mark.line + 1, ".".join(map(str, (*path, key)))))
@@ -250,18 +264,25 @@ def card_files(root: Path) -> list[Path]:
 
 
 def load_deck(
-    root: Path = DEFAULT_QUESTIONS, answers_dir: Path = DEFAULT_ANSWERS, *, owns_answers: bool | None = None
+    root: Path = DEFAULT_QUESTIONS,
+    answers_dir: Path = DEFAULT_ANSWERS,
+    *,
+    owns_answers: bool | None = None,
+    trust_answers: bool = False,
 ) -> Deck:
     """Load and check every card under ``root`` (``<topic>/<id>.yaml``); raise DeckError listing every
     problem found, in every file, at once.
 
     ``owns_answers``: every proof module in ``answers_dir`` must belong to a card of this deck. True by
     default for the project's own deck; another deck may use a subset of the project's proofs.
+    ``trust_answers``: a deck's own answers folder is code; its proofs may only be run when the user says so.
+    Loading never runs them: the modules are read with ``ast``.
     """
     if owns_answers is None:
         owns_answers = Path(root).resolve() == DEFAULT_QUESTIONS.resolve()
     root = Path(root)
-    deck = Deck(root=root, answers_dir=Path(answers_dir))
+    own_answers = Path(answers_dir).resolve() == DEFAULT_ANSWERS.resolve()
+    deck = Deck(root=root, answers_dir=Path(answers_dir), trusted=own_answers or trust_answers)
     shown_root = _shown(root)
     if not root.is_dir():
         raise DeckError([Problem(shown_root, 0, "", "no such folder; point --questions at a folder of cards")])
@@ -283,6 +304,9 @@ def load_deck(
             data, lines, duplicates = parse_yaml(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             problems.append(Problem(shown, 1, "", "file is not valid UTF-8 text; save it as UTF-8"))
+            continue
+        except ComplexKeyError as exc:
+            problems.append(Problem(shown, exc.args[0], "", "a key must be a plain word, not a list or mapping"))
             continue
         except AliasError as exc:
             problems.append(
@@ -321,6 +345,11 @@ def load_deck(
                     f"'{card.topic}' but the card is in folder '{path.parent.name}'; move it or fix the topic",
                 )
             )
+        if card.module in RESERVED_MODULES:
+            problems.append(
+                Problem(shown, lines[("id",)], "id", f"'{card.id}' is reserved for a shared module; choose another id")
+            )
+            continue
         if card.id in deck.cards:
             first = _shown(deck.paths[card.id])
             problems.append(Problem(shown, lines[("id",)], "id", f"'{card.id}' is already used by {first}"))

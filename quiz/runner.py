@@ -7,9 +7,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +20,38 @@ from typing import Any
 
 from answers.evidence import Evidence
 from quiz.deck import DEFAULT_ANSWERS
+from quiz.errors import QuizError
 from quiz.models import Card
+
+CLAIM_TIMEOUT = 20.0  # seconds; a claim takes milliseconds, so this only catches a proof that hangs
+
+
+class UntrustedAnswers(QuizError):
+    pass
+
+
+class ClaimTimeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float | None):
+    """Interrupt the claim after ``seconds`` (SIGALRM: main thread only; elsewhere no limit). A claim stuck
+    inside one long C call is interrupted when that call returns."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise ClaimTimeout(f"ran past the {seconds:g} s limit")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -84,11 +118,15 @@ def _check_evidence(value: Any) -> str | None:
     return None
 
 
-def proof_module(card: Card, answers_dir: Path = DEFAULT_ANSWERS) -> ModuleType:
-    """The card's proof module: from the project's ``answers`` package, or loaded from the deck's own
-    answers folder by path."""
+def proof_module(card: Card, answers_dir: Path = DEFAULT_ANSWERS, trusted: bool = False) -> ModuleType:
+    """The card's proof module: from the project's ``answers`` package, or — only when the user trusts it —
+    loaded from the deck's own answers folder by path."""
     if Path(answers_dir).resolve() == DEFAULT_ANSWERS.resolve():
         return importlib.import_module(f"answers.{card.module}")
+    if not trusted:
+        raise UntrustedAnswers(
+            f"running proofs from {answers_dir} executes its code; pass --trust-answers if you trust that folder"
+        )
     name = f"_deck_answers_{abs(hash(str(Path(answers_dir).resolve())))}.{card.module}"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, Path(answers_dir) / f"{card.module}.py")
@@ -100,17 +138,27 @@ def proof_module(card: Card, answers_dir: Path = DEFAULT_ANSWERS) -> ModuleType:
     return sys.modules[name]
 
 
-def run_claim(card: Card, index: int, answers_dir: Path = DEFAULT_ANSWERS) -> ClaimResult:
+def run_claim(
+    card: Card,
+    index: int,
+    answers_dir: Path = DEFAULT_ANSWERS,
+    *,
+    trusted: bool = False,
+    timeout: float | None = CLAIM_TIMEOUT,
+) -> ClaimResult:
     """Run one claim. Its ``seconds`` cover the claim alone: importing the module (and torch, for the
     first card of a run) is paid once and is not the claim's cost."""
     claim = card.claims[index]
     try:
-        module = proof_module(card, answers_dir)
+        module = proof_module(card, answers_dir, trusted)
+    except QuizError:
+        raise  # the user's decision to make, not a failing proof
     except Exception as exc:  # a module that cannot be imported fails its claims; the run goes on
         return ClaimResult(card.id, claim.proof, claim.statement, 0.0, error=f"{type(exc).__name__}: {exc}")
     start = time.perf_counter()
     try:
-        value = getattr(module, claim.proof)()
+        with _time_limit(timeout):
+            value = getattr(module, claim.proof)()
     except Exception as exc:  # a failing proof is a result to report, not a crash
         return ClaimResult(
             card.id, claim.proof, claim.statement, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}"
@@ -126,10 +174,13 @@ def run_claims(
     cards: Iterable[Card],
     on_result: Callable[[ClaimResult], None] | None = None,
     answers_dir: Path = DEFAULT_ANSWERS,
+    *,
+    trusted: bool = False,
+    timeout: float | None = CLAIM_TIMEOUT,
 ) -> Iterator[ClaimResult]:
     for card in cards:
         for index in range(len(card.claims)):
-            result = run_claim(card, index, answers_dir)
+            result = run_claim(card, index, answers_dir, trusted=trusted, timeout=timeout)
             if on_result:
                 on_result(result)
             yield result

@@ -13,18 +13,13 @@ from quiz.cli import main
 
 @pytest.fixture
 def run(deck_builder):
-    """Invoke `quiz` against the fixture deck, with its own answers folder."""
-    import quiz.deck
+    """Invoke `quiz` against the fixture deck and its own (trusted) answers folder."""
 
-    def invoke(*args: str, deck: bool = True):
-        extra = ["--questions", str(deck_builder.questions)] if deck else []
-        return CliRunner().invoke(main, [*args, *extra], catch_exceptions=False)
+    def invoke(*args: str, trust: bool = True):
+        deck = ["--questions", str(deck_builder.questions), "--answers", str(deck_builder.answers)]
+        return CliRunner().invoke(main, [*args, *deck, *(["--trust-answers"] if trust else [])], catch_exceptions=False)
 
-    # Fixture decks keep their proofs beside them; point the loader there.
-    original = quiz.deck.load_deck
-    pytest.MonkeyPatch().setattr("quiz.cli.load_deck", lambda root: original(root, deck_builder.answers), raising=True)
-    yield invoke
-    pytest.MonkeyPatch().setattr("quiz.cli.load_deck", original)
+    return invoke
 
 
 def test_list_shows_every_card(valid_deck, run):
@@ -133,3 +128,41 @@ def test_a_nan_counterfactual_counts_as_the_broken_mechanism_failing(deck_builde
     )
     rows = json.loads(run("verify", "--json").stdout)
     assert rows[0]["passed"] is True and rows[0]["counterfactual_measured"] == "nan"
+
+
+def test_a_decks_own_proofs_are_not_run_without_trust(valid_deck, run):
+    result = run("verify", trust=False)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: running proofs from {valid_deck.answers} executes its code; "
+        "pass --trust-answers if you trust that folder\n"
+    )
+
+
+def test_checking_a_deck_reads_its_proofs_without_trust(valid_deck, run):
+    assert run("check", trust=False).exit_code == 0
+
+
+def test_a_claim_that_hangs_is_stopped_and_reported(deck_builder, monkeypatch):
+    from quiz import runner
+
+    deck_builder.card()
+    deck_builder.module(
+        text=VALID_MODULE.replace(
+            "    return Evidence(measured=1 + 1", "    while True: pass\n    return Evidence(measured=1 + 1"
+        )
+    )
+    deck = deck_builder.load()
+    result = runner.run_claim(deck.get("tiny-card"), 0, deck.answers_dir, trusted=True, timeout=0.2)
+    assert result.error == "ClaimTimeout: ran past the 0.2 s limit" and not result.passed
+
+
+def test_a_claim_returning_the_wrong_type_is_reported(deck_builder, run):
+    deck_builder.card()
+    deck_builder.module(
+        text=VALID_MODULE.replace(
+            "    return Evidence(measured=1 + 1", "    return 2\n    return Evidence(measured=1 + 1"
+        )
+    )
+    rows = json.loads(run("verify", "--json").stdout)
+    assert rows[0]["error"] == "returned int, not Evidence" and rows[1]["passed"] is True

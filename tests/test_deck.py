@@ -286,3 +286,32 @@ def test_a_broken_symlink_card_is_reported(valid_deck, problems_of):
     (valid_deck.questions / "scaling" / "loop.yaml").symlink_to("loop.yaml")
     [line] = problems_of()
     assert line.startswith("questions/scaling/loop.yaml: ")
+
+
+def test_ids_of_shared_modules_are_reserved(deck_builder, problems_of):
+    deck_builder.card(with_line("id: tiny-card", "id: reference"), name="reference")
+    assert problems_of() == [
+        "questions/scaling/reference.yaml:1: id: 'reference' is reserved for a shared module; choose another id"
+    ]
+
+
+def test_a_claim_cannot_name_a_module_path_or_dotted_escape(deck_builder, problems_of):
+    deck_builder.card(with_line("proof: one_plus_one_is_two", "proof: os:system"))
+    deck_builder.module()
+    assert problems_of()[-1] == (
+        "questions/scaling/tiny-card.yaml:11: claims.0.proof: must be a Python function name, "
+        "like 'mask_hides_only_the_future'"
+    )
+
+
+def test_a_complex_yaml_key_is_refused(deck_builder, problems_of):
+    deck_builder.card("? [a, b]\n: c\n", name="tiny-card")
+    assert problems_of() == ["questions/scaling/tiny-card.yaml:1: a key must be a plain word, not a list or mapping"]
+
+
+def test_a_field_name_with_a_newline_is_shown_on_one_line(deck_builder, problems_of):
+    deck_builder.card(VALID_CARD + '"bad\\nkey": 1\n')
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/scaling/tiny-card.yaml:14: bad\\nkey: unknown field 'bad\\nkey'; remove it or fix its spelling"
+    ]

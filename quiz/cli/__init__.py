@@ -18,7 +18,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from quiz.deck import DEFAULT_QUESTIONS, load_deck
+from quiz.deck import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, load_deck
 from quiz.errors import QuizError
 from quiz.models import Difficulty, Topic
 
@@ -33,8 +33,22 @@ def fail(error: QuizError) -> None:
 
 
 def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--questions DIR`` and pass the loaded deck; any QuizError becomes ``Error:`` lines."""
+    """Add ``--questions DIR`` (and ``--answers DIR``, ``--trust-answers``) and pass the loaded deck; any
+    QuizError becomes ``Error:`` lines."""
 
+    @click.option(
+        "--answers",
+        "answers_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_ANSWERS,
+        show_default="the project's answers/",
+        help="Folder of the deck's own proof modules.",
+    )
+    @click.option(
+        "--trust-answers",
+        is_flag=True,
+        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
+    )
     @click.option(
         "--questions",
         "questions_dir",
@@ -44,9 +58,10 @@ def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
         help="Folder of cards to use (<topic>/<card-id>.yaml).",
     )
     @wraps(command)
-    def wrapper(*args: Any, questions_dir: Path, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, questions_dir: Path, answers_dir: Path, trust_answers: bool, **kwargs: Any) -> Any:
         try:
-            return command(*args, deck=load_deck(questions_dir), **kwargs)
+            deck = load_deck(questions_dir, answers_dir, trust_answers=trust_answers)
+            return command(*args, deck=deck, **kwargs)
         except QuizError as error:
             fail(error)
 

@@ -60,7 +60,7 @@ def show(deck: Deck, card_id: str, answer: bool) -> None:
     card = deck.get(card_id)
     out.print(question_panel(card))
     if answer:
-        results = _run_with_progress([card], deck.answers_dir)
+        results = _run_with_progress([card], deck)
         out.print(answer_view(card, results))
 
 
@@ -77,7 +77,7 @@ def verify(deck: Deck, card_ids: tuple[str, ...], as_json: bool) -> None:
 
     cards = [deck.get(i) for i in card_ids] if card_ids else list(deck)
     start = time.perf_counter()
-    results = _run_with_progress(cards, deck.answers_dir)
+    results = _run_with_progress(cards, deck)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False))
     else:
@@ -98,7 +98,7 @@ def check(deck: Deck) -> None:
     click.echo(f"{len(deck)} cards, {claims} claims: all valid")
 
 
-def _run_with_progress(cards: list, answers_dir) -> list:
+def _run_with_progress(cards: list, deck: Deck) -> list:
     """Run the cards' claims, with a progress bar on stderr when it is a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -119,4 +119,4 @@ def _run_with_progress(cards: list, answers_dir) -> list:
         def advance(result) -> None:
             progress.update(task, advance=1, description=f"{result.card} · {result.claim}")
 
-        return list(run_claims(cards, on_result=advance, answers_dir=answers_dir))
+        return list(run_claims(cards, on_result=advance, answers_dir=deck.answers_dir, trusted=deck.trusted))

@@ -19,10 +19,8 @@ from pydantic import ValidationError
 
 from quiz.errors import QuizError
 from quiz.models import Card, Location, card_problems
+from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, PROJECT_ROOT  # noqa: F401  (re-exported)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_QUESTIONS = PROJECT_ROOT / "questions"
-DEFAULT_ANSWERS = PROJECT_ROOT / "answers"
 MAX_CARD_BYTES = 256 * 1024  # the largest real card is ~8 KiB; anything far bigger is a mistake or an attack
 # Modules in answers/ that are building blocks, not the proof of one card.
 SHARED_MODULES = frozenset({"__init__", "__main__", "evidence", "reference", "report"})

@@ -7,68 +7,15 @@ ids) live in ``quiz.deck``; this module checks what a single card can check abou
 from __future__ import annotations
 
 import string
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from quiz.vocab import TOPIC_TITLES, Difficulty, Topic, Unit  # noqa: F401  (re-exported)
+
 CardId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$", max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class Topic(StrEnum):
-    ATTENTION_CORE = "attention-core"
-    SCALING = "scaling"
-    MULTI_HEAD = "multi-head"
-    POSITIONAL = "positional"
-    MASKING = "masking"
-    VARIANTS = "variants"
-    SUBLAYERS = "sublayers"
-    COMPLEXITY = "complexity"
-    EFFICIENT_ATTENTION = "efficient-attention"
-    INFERENCE = "inference"
-    TRAINING = "training"
-    SCALE = "scale"
-
-    @property
-    def title(self) -> str:
-        return TOPIC_TITLES[self]
-
-
-TOPIC_TITLES = {
-    Topic.ATTENTION_CORE: "Attention core",
-    Topic.SCALING: "Scaling",
-    Topic.MULTI_HEAD: "Multi-head attention",
-    Topic.POSITIONAL: "Positional information",
-    Topic.MASKING: "Masking and decoding",
-    Topic.VARIANTS: "Cross-attention and architecture variants",
-    Topic.SUBLAYERS: "Sublayers and normalisation",
-    Topic.COMPLEXITY: "Complexity and context length",
-    Topic.EFFICIENT_ATTENTION: "Efficient attention",
-    Topic.INFERENCE: "Inference and serving",
-    Topic.TRAINING: "Training",
-    Topic.SCALE: "Scale and parameters",
-}
-
-
-class Difficulty(StrEnum):
-    EASY = "easy"
-    MEDIUM = "medium"
-    HARD = "hard"
-
-
-class Unit(StrEnum):
-    """Units a numeric answer may carry; the quiz understands prefixes (KiB, GiB, M, B…) for each."""
-
-    BYTES = "bytes"
-    FLOPS = "FLOPs"
-    PARAMETERS = "parameters"
-    COUNT = "count"
-    RATIO = "ratio"
-    NATS = "nats"
-    RADIANS = "radians"
-    TOKENS = "tokens"
 
 
 class Strict(BaseModel):

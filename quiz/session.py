@@ -1,12 +1,22 @@
-"""A quiz session: which cards to ask, in which order, and what the person said about each."""
+"""A quiz session: which cards to ask, as which kind of question, and what happens to each answer.
+
+Everything here returns data; ``quiz.cli.practice`` only asks and prints. Choice and numeric answers grade
+themselves (right → Good, wrong → Again); a recall answer is graded by the person. Each answer is saved by
+``Store.record`` the moment it is given.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
 
-from quiz.models import Card
+from quiz.index import QuizCard
+from quiz.numeric import NumericInstance, draw, format_quantity
+from quiz.store import Progress, Store
 
 
 class Grade(IntEnum):
@@ -18,23 +28,162 @@ class Grade(IntEnum):
     EASY = 4
 
 
+class Kind(StrEnum):
+    RECALL = "recall"
+    CHOICE = "choice"
+    NUMERIC = "numeric"
+
+
+class Reason(StrEnum):
+    DUE = "due"
+    CHANGED = "changed"  # reviewed before, but the card's content has been edited since
+    NEW = "new"
+
+
+def kinds_of(card: QuizCard) -> list[Kind]:
+    return [Kind.RECALL] + [Kind.CHOICE] * bool(card.choices) + [Kind.NUMERIC] * bool(card.numeric)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    correct: bool
+    grade: Grade
+    feedback: str  # the picked choice's why, or the expected value
+    detail: str  # what was answered, kept with the review
+
+
+@dataclass
+class Question:
+    card: QuizCard
+    kind: Kind
+    reason: Reason
+    choices: list[dict[str, Any]] = field(default_factory=list)  # shuffled, for CHOICE
+    template: dict[str, Any] | None = None  # the NumericQuestion asked, for NUMERIC
+    draw_seed: int = 0
+    _numeric: NumericInstance | None = field(default=None, repr=False)
+
+    @property
+    def numeric(self) -> NumericInstance | None:
+        """The drawn configuration, computed when first shown: the formulas are imported only then."""
+        if self._numeric is None and self.template is not None:
+            self._numeric = draw(self.template, random.Random(self.draw_seed))
+        return self._numeric
+
+    def check_choice(self, index: int) -> Outcome:
+        """Grade the choice at ``index`` (0-based, in the order shown)."""
+        picked = self.choices[index]
+        right = next(c for c in self.choices if c["correct"])
+        letter = "abcdefghij"[index]
+        if picked["correct"]:
+            return Outcome(True, Grade.GOOD, picked.get("why") or "", f"{letter}: {picked['text']}")
+        why = picked.get("why") or ""
+        return Outcome(False, Grade.AGAIN, f"{why}\nThe answer: {right['text']}", f"{letter}: {picked['text']}")
+
+    def check_numeric(self, text: str) -> Outcome:
+        """Grade a typed value; raises AnswerFormatError (ask again) when it cannot be read."""
+        assert self.numeric is not None
+        right, given = self.numeric.check(text)
+        unit = self.numeric.unit
+        expected = format_quantity(self.numeric.expected, unit)
+        if right:
+            feedback = f"{format_quantity(given, unit)} — right (expected {expected})"
+        else:
+            feedback = f"{format_quantity(given, unit)} — expected {expected} (±{self.numeric.tolerance:.0%})"
+        return Outcome(right, Grade.GOOD if right else Grade.AGAIN, feedback, f"{text.strip()} → {given:.6g}")
+
+
+def make_question(card: QuizCard, kind: Kind, reason: Reason, rng: random.Random) -> Question:
+    question = Question(card, kind, reason)
+    if kind is Kind.CHOICE:
+        question.choices = list(card.choices)
+        rng.shuffle(question.choices)
+    elif kind is Kind.NUMERIC:
+        question.template = rng.choice(card.numeric)
+        question.draw_seed = rng.getrandbits(32)
+    return question
+
+
+def plan(
+    cards: Iterable[QuizCard],
+    progress: dict[str, Progress],
+    now: datetime,
+    *,
+    new: int = 10,
+    due_only: bool = False,
+    count: int | None = None,
+    seed: int | None = None,
+    kind: Kind | None = None,
+) -> list[Question]:
+    """Due cards first (most overdue first, with edited cards among them), then at most ``new`` new ones.
+
+    ``kind`` asks every card as that kind of question (cards that cannot be are left out); otherwise each
+    card is asked as one of its kinds at random. The same seed gives the same questions.
+    """
+    rng = random.Random(seed)
+    pool = sorted((c for c in cards if kind is None or kind in kinds_of(c)), key=lambda c: c.id)
+    due: list[tuple[datetime, Question]] = []
+    fresh: list[QuizCard] = []
+    for card in pool:
+        seen = progress.get(card.id)
+        if seen is None:
+            fresh.append(card)
+        elif seen.content_hash != card.content_hash:
+            due.append((min(seen.due, now), _ask(card, Reason.CHANGED, kind, rng)))
+        elif seen.due <= now:
+            due.append((seen.due, _ask(card, Reason.DUE, kind, rng)))
+    questions = [q for _, q in sorted(due, key=lambda pair: (pair[0], pair[1].card.id))]
+    if not due_only:
+        rng.shuffle(fresh)
+        questions += [_ask(card, Reason.NEW, kind, rng) for card in fresh[:new]]
+    return questions[:count] if count else questions
+
+
+def _ask(card: QuizCard, reason: Reason, kind: Kind | None, rng: random.Random) -> Question:
+    return make_question(card, kind or rng.choice(kinds_of(card)), reason, rng)
+
+
+@dataclass(frozen=True)
+class Answered:
+    question: Question
+    grade: Grade
+    correct: bool | None
+    progress: Progress
+
+
 @dataclass
 class Session:
-    cards: list[Card]
-    answers: dict[str, Grade] = field(default_factory=dict)
+    """Questions being asked, and the answers given so far (each already saved)."""
 
-    @classmethod
-    def plan(cls, cards: list[Card], count: int | None = None, seed: int | None = None) -> Session:
-        """A shuffled selection of at most ``count`` cards; the same seed gives the same session."""
-        order = sorted(cards, key=lambda card: card.id)
-        random.Random(seed).shuffle(order)
-        return cls(order[:count] if count else order)
+    store: Store
+    questions: list[Question]
+    clock: Callable[[], datetime]
+    mode: str = "take"
+    answered: list[Answered] = field(default_factory=list)
 
-    def record(self, card: Card, grade: Grade) -> None:
-        self.answers[card.id] = grade
-
-    def remaining(self) -> list[Card]:
-        return [card for card in self.cards if card.id not in self.answers]
+    def answer(
+        self,
+        question: Question,
+        grade: Grade,
+        correct: bool | None = None,
+        detail: str | None = None,
+        seconds: float | None = None,
+    ) -> Answered:
+        card = question.card
+        saved = self.store.record(
+            card.id,
+            card.topic,
+            card.content_hash,
+            question.kind.value,
+            int(grade),
+            now=self.clock(),
+            correct=correct,
+            seconds=seconds,
+            mode=self.mode,
+            detail=detail,
+        )
+        result = Answered(question, grade, correct, saved)
+        self.answered.append(result)
+        return result
 
     def summary(self) -> dict[str, int]:
-        return {grade.name.lower(): sum(g == grade for g in self.answers.values()) for grade in Grade}
+        return {g.name.lower(): sum(a.grade == g for a in self.answered) for g in Grade}

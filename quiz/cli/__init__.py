@@ -18,9 +18,12 @@ from typing import Any
 import click
 from rich.console import Console
 
-from quiz.deck import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, load_deck
 from quiz.errors import QuizError
-from quiz.models import Difficulty, Topic
+from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS
+from quiz.vocab import Difficulty, Topic
+
+# quiz.deck (yaml, pydantic models) is imported by the commands that load the deck, not here: `quiz take`
+# reads a cached index and must show its first question within 150 ms.
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -30,6 +33,13 @@ def fail(error: QuizError) -> None:
     for line in error.lines():
         click.echo(f"Error: {line}", err=True)
     sys.exit(1)
+
+
+def load_deck(*args: Any, **kwargs: Any):
+    """``quiz.deck.load_deck``, imported on first use: see the note on the imports above."""
+    from quiz.deck import load_deck as load
+
+    return load(*args, **kwargs)
 
 
 def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:

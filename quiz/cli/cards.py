@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from quiz.cli import err, filters, main, out, with_deck
-from quiz.deck import Deck
+
+if TYPE_CHECKING:
+    from quiz.deck import Deck
 
 
 @main.command("list")

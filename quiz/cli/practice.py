@@ -1,54 +1,440 @@
-"""Practising: the quiz session."""
+"""Practising: ``quiz take`` (spaced repetition), ``quiz interview`` (a timed mock), ``quiz stats`` and
+``quiz export anki``. Asking and printing only; choosing, checking and saving live in the library
+(quiz.session, quiz.interview, quiz.stats, quiz.store).
+
+``take`` is on the start-up budget: it reads the cached card index, never the YAML, and imports the
+Markdown renderer, fsrs and the formulas in a background thread while the first question is on screen.
+"""
 
 from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from quiz.cli import err, fail, filters, main, out, with_deck
-from quiz.deck import Deck
 from quiz.errors import QuizError
-from quiz.session import Grade, Session
+
+if TYPE_CHECKING:
+    from quiz.deck import Deck
+
+# As quiz.deck's defaults, without importing quiz.deck (yaml, pydantic) on `take`'s fast path.
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent.parent / "questions"
+DEFAULT_ANSWERS = Path(__file__).resolve().parent.parent.parent / "answers"
+
+_GRADES = {"1": 1, "2": 2, "3": 3, "4": 4}
+
+
+class _Quit(Exception):
+    """The person typed q: leave like Ctrl-C, keeping every answer already given."""
+
+
+def _db_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Progress database (default: $QUIZ_DB, else progress.sqlite3 in your user data folder).",
+    )(command)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where the cards and their proofs come from, and whether those proofs may be run."""
+
+    questions: Path
+    answers: Path
+    trusted: bool
+
+
+def _source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--questions``, ``--answers`` and ``--trust-answers`` as for the deck commands, passed as ``source``."""
+
+    @click.option(
+        "--trust-answers",
+        is_flag=True,
+        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
+    )
+    @click.option(
+        "--answers",
+        "answers_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_ANSWERS,
+        show_default="the project's answers/",
+        help="Folder of the deck's own proof modules.",
+    )
+    @click.option(
+        "--questions",
+        "questions_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_QUESTIONS,
+        show_default="the project's questions/",
+        help="Folder of cards to use (<topic>/<card-id>.yaml).",
+    )
+    @wraps(command)
+    def wrapper(*args: Any, questions_dir: Path, answers_dir: Path, trust_answers: bool, **kwargs: Any) -> Any:
+        own = answers_dir.resolve() == DEFAULT_ANSWERS.resolve()
+        return command(*args, source=_Source(questions_dir, answers_dir, own or trust_answers), **kwargs)
+
+    return wrapper
+
+
+def _cards(source: _Source, topic: str | None, tag: str | None, difficulty: str | None) -> list:
+    from quiz.index import load_index, select
+
+    chosen = select(load_index(source.questions, source.answers), topic, tag, difficulty)
+    if not chosen:
+        raise QuizError("no cards match these filters; loosen --topic, --tag or --difficulty")
+    return chosen
+
+
+def _store(db: Path | None):
+    from quiz.store import Store, default_db_path
+
+    return Store(db or default_db_path())
+
+
+_prefetched = False
+
+
+def _prefetch() -> None:
+    """Import what the answer needs while the person reads the question: the import costs then no wait.
+    Started at the first prompt, not before, so it does not compete with drawing the first question."""
+    global _prefetched
+    if _prefetched:
+        return
+    _prefetched = True
+
+    def work() -> None:
+        import contextlib
+
+        with contextlib.suppress(Exception):
+            import fsrs  # noqa: F401
+            import rich.markdown  # noqa: F401
+
+            import answers.formulas  # noqa: F401
+
+    threading.Thread(target=work, daemon=True).start()
+
+
+def _ask(text: str) -> str:
+    _prefetch()
+    answer = click.prompt(text, default="", show_default=False, prompt_suffix=" ").strip()
+    if answer.lower() in ("q", "quit"):
+        raise _Quit
+    return answer
+
+
+def _prove(card, source: _Source) -> None:
+    """Run the card's proofs and show the evidence. torch is imported here and nowhere else in the quiz."""
+    from quiz.render import evidence_table
+    from quiz.runner import run_claims
+
+    full = card.to_card()
+    try:
+        with err.status(f"Proving {len(full.claims)} claims (the first run imports torch)…", spinner="dots"):
+            results = list(run_claims([full], answers_dir=source.answers, trusted=source.trusted))
+    except QuizError as error:  # e.g. an untrusted answers folder: say so, and go on with the session
+        err.print(f"Error: {error}", markup=False, highlight=False)
+        return
+    out.print(evidence_table(results, show_card=False))
+    proved = sum(r.passed for r in results)
+    out.print(f"{proved} of {len(results)} claims proved by running code.")
+
+
+def _after_menu(card, source: _Source, allow_answer: bool) -> None:
+    """After an auto-graded answer: move on, or look at the full answer or its proofs first."""
+    from quiz.render import answer_view
+
+    keys = "Enter next" + (" · a answer" if allow_answer else "") + " · p prove it · q quit"
+    while True:
+        key = _ask(f"[{keys}]").lower()
+        if key == "":
+            return
+        if key == "p":
+            _prove(card, source)
+        elif key == "a" and allow_answer:
+            out.print(answer_view(card))
+        else:
+            err.print(f"Type one of: {keys}")
+
+
+def _ask_question(session, question, position: str, source: _Source, interview: bool = False):
+    """Ask one question, save the answer, and return what was saved."""
+    from quiz.numeric import AnswerFormatError
+    from quiz.render import answer_view, choices_view, question_panel, verdict
+    from quiz.session import Grade, Kind, Reason
+
+    card = question.card
+    note = {
+        Reason.CHANGED: "This card changed since you last reviewed it.",
+        Reason.NEW: "New card.",
+        Reason.DUE: "",
+    }[question.reason]
+    body = question.numeric.prompt if question.kind is Kind.NUMERIC else None
+    out.print(question_panel(card, position, body, "" if interview else note, plain=not out.is_terminal))
+    start = time.monotonic()
+    if question.kind is Kind.CHOICE:
+        out.print(choices_view(question.choices))
+        letters = "abcdefghij"[: len(question.choices)]
+        while True:
+            key = _ask(f"Your choice ({'/'.join(letters)})").lower()
+            index = letters.find(key) if len(key) == 1 and key.isalpha() else int(key) - 1 if key.isdigit() else -1
+            if 0 <= index < len(letters):
+                break
+            err.print(f"Type a letter from {letters[0]} to {letters[-1]}.")
+        outcome = question.check_choice(index)
+    elif question.kind is Kind.NUMERIC:
+        instance = question.numeric
+        out.print(f"Answer in {instance.unit}; forms like 2 GiB, 175B params, 3.1e23 or 1,024 are understood.")
+        while True:
+            try:
+                outcome = question.check_numeric(_ask("Your answer"))
+                break
+            except AnswerFormatError as problem:
+                err.print(f"{problem} — try again.")
+    else:
+        _ask("[Enter to reveal the answer · q quit]")
+        out.print(answer_view(card, explanation=not interview))
+        while True:
+            key = _ask(
+                "How well did you know it? 1 again · 2 hard · 3 good · 4 easy" + ("" if interview else " · p prove it")
+            )
+            if key.lower() in _GRADES:
+                break
+            if key.lower() == "p" and not interview:
+                _prove(card, source)
+            else:
+                err.print("Type 1, 2, 3 or 4.")
+        grade = Grade(_GRADES[key.lower()])
+        return session.answer(question, grade, seconds=time.monotonic() - start)
+    out.print(verdict(outcome.correct, outcome.feedback))
+    saved = session.answer(question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
+    if not interview:
+        _after_menu(card, source, allow_answer=True)
+    return saved
+
+
+def _next_due_note(progress) -> str:
+    if not progress:
+        return "Nothing to ask."
+    soonest = min(p.due for p in progress.values())
+    return f"Nothing due. Next review: {soonest.astimezone().strftime('%a %d %b %H:%M')}."
 
 
 @main.command()
 @filters
+@click.option("--new", "new", type=click.IntRange(min=0), default=10, show_default=True, help="New cards at most.")
+@click.option("--due-only", is_flag=True, help="Only cards due for review; no new ones.")
 @click.option("--count", type=click.IntRange(min=1), help="Ask at most this many cards.")
-@click.option("--seed", type=int, help="Same seed, same order.")
-@with_deck
+@click.option("--type", "kind", type=click.Choice(["recall", "choice", "numeric"]), help="Only this kind of question.")
+@click.option("--seed", type=int, help="Same seed, same questions and same generated numbers.")
+@_db_option
+@_source_options
 def take(
-    deck: Deck,
     topic: str | None,
     tag: str | None,
     difficulty: str | None,
+    new: int,
+    due_only: bool,
     count: int | None,
+    kind: str | None,
     seed: int | None,
+    db: Path | None,
+    source: _Source,
 ) -> None:
-    """Take a quiz: read the question, press Enter for the answer, then grade yourself.
+    """Practise with spaced repetition: due cards first, then new ones.
 
-    Example: quiz take --topic masking --count 5
+    Recall questions you grade yourself; multiple-choice and numeric answers grade themselves. Every answer
+    is saved as you give it; q or Ctrl-C leaves at any prompt. After an answer, p runs the card's proofs.
+
+    Example: quiz take --topic masking --new 5
     """
-    from quiz.render import answer_view, question_panel
+    from quiz.session import Kind, Session, plan
+    from quiz.store import now_utc
 
-    cards = deck.select(topic, tag, difficulty)
-    if not cards:
-        fail(QuizError("no cards match these filters; loosen --topic, --tag or --difficulty"))
-    session = Session.plan(cards, count, seed)
-    grades = {"1": Grade.AGAIN, "2": Grade.HARD, "3": Grade.GOOD, "4": Grade.EASY}
     try:
-        for number, card in enumerate(session.cards, 1):
-            out.print(question_panel(card, f"{number}/{len(session.cards)}"))
-            click.prompt("Press Enter to see the answer", default="", show_default=False, prompt_suffix=" ")
-            out.print(answer_view(card))
-            choice = click.prompt(
-                "How well did you know it? 1 again · 2 hard · 3 good · 4 easy",
-                type=click.Choice(list(grades)),
-                show_choices=False,
-            )
-            session.record(card, grades[choice])
-    except click.Abort:
-        err.print("\nStopped.")
-    summary = session.summary()
-    out.print(
-        f"Answered {len(session.answers)} of {len(session.cards)}: "
-        + ", ".join(f"{n} {name}" for name, n in summary.items())
+        cards = _cards(source, topic, tag, difficulty)
+        store = _store(db)
+    except QuizError as error:
+        fail(error)
+    try:
+        progress = store.progress()
+        questions = plan(
+            cards,
+            progress,
+            now_utc(),
+            new=new,
+            due_only=due_only,
+            count=count,
+            seed=seed,
+            kind=Kind(kind) if kind else None,
+        )
+        if not questions:
+            out.print(_next_due_note({c.id: progress[c.id] for c in cards if c.id in progress}))
+            return
+        session = Session(store, questions, clock=now_utc)
+        try:
+            for number, question in enumerate(questions, 1):
+                _ask_question(session, question, f"{number}/{len(questions)} · {question.kind}", source)
+        except (click.Abort, KeyboardInterrupt, _Quit):
+            err.print("\nStopped. Every answer you gave is saved.")
+        summary = session.summary()
+        out.print(
+            f"Answered {len(session.answered)} of {len(questions)}: "
+            + ", ".join(f"{n} {name}" for name, n in summary.items())
+        )
+    except QuizError as error:
+        fail(error)
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--minutes", type=click.IntRange(min=1, max=240), default=30, show_default=True)
+@click.option("--seed", type=int, help="Same seed, same interview.")
+@filters
+@_db_option
+@_source_options
+def interview(
+    minutes: int,
+    seed: int | None,
+    topic: str | None,
+    tag: str | None,
+    difficulty: str | None,
+    db: Path | None,
+    source: _Source,
+) -> None:
+    """A timed mock interview across the topics, scored at the end with what to study next.
+
+    About one question per two minutes; the answers count as reviews. Example: quiz interview --minutes 20
+    """
+    from quiz.interview import plan_interview, report
+    from quiz.session import Session
+    from quiz.store import now_utc
+
+    try:
+        cards = _cards(source, topic, tag, difficulty)
+        store = _store(db)
+    except QuizError as error:
+        fail(error)
+    try:
+        questions = plan_interview(cards, minutes, seed)
+        session = Session(store, questions, clock=now_utc, mode="interview")
+        out.print(f"Mock interview: {len(questions)} questions in {minutes} minutes. q or Ctrl-C stops.")
+        start = time.monotonic()
+        deadline = start + minutes * 60
+        try:
+            for number, question in enumerate(questions, 1):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    out.print("Time is up.")
+                    break
+                position = f"{number}/{len(questions)} · {int(left // 60)}:{int(left % 60):02d} left"
+                _ask_question(session, question, position, source, interview=True)
+        except (click.Abort, KeyboardInterrupt, _Quit):
+            err.print("\nStopped. Every answer you gave is saved.")
+        _print_report(report(session.answered, len(questions), time.monotonic() - start))
+    except QuizError as error:
+        fail(error)
+    finally:
+        store.close()
+
+
+def _print_report(result) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Score: {result.right}/{result.asked} ({result.score:.0%})", title_justify="left")
+    table.add_column("topic")
+    table.add_column("right", justify="right")
+    for t in result.topics:
+        table.add_row(t.title, f"{t.right}/{t.asked}")
+    out.print(table)
+    out.print(f"Answered {result.asked} of {result.planned} questions in {result.seconds / 60:.1f} minutes.")
+    if result.weakest:
+        out.print(
+            "Study next: " + ", ".join(f"{t.title} ({t.right}/{t.asked}, --topic {t.topic})" for t in result.weakest)
+        )
+    elif result.asked:
+        out.print("No weak topic in this interview.")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@_db_option
+@_source_options
+def stats(as_json: bool, db: Path | None, source: _Source) -> None:
+    """Your progress: reviews, retention, accuracy and mastery per topic, and what falls due this week.
+
+    \b
+    accuracy   right answers to multiple-choice and numeric questions
+    retention  reviews of cards seen before that you still recalled (graded Hard or better)
+    mastery    how close each card's memory is to lasting 21 days (FSRS stability), unseen cards 0
+
+    Example: quiz stats --json
+    """
+    from quiz.index import load_index
+    from quiz.stats import compute
+    from quiz.store import now_utc
+
+    try:
+        cards = load_index(source.questions, source.answers)
+        with _store(db) as store:
+            result = compute(cards, store.progress(), store.reviews(), now_utc())
+    except QuizError as error:
+        fail(error)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    def pct(x: float | None) -> str:
+        return "—" if x is None else f"{x:.0%}"
+
+    table = Table(title=f"{result.reviews} reviews · {result.seen}/{result.cards} cards seen", title_justify="left")
+    for column in ("topic", "seen", "reviews", "accuracy", "retention", "mastery"):
+        table.add_column(column, justify="left" if column == "topic" else "right")
+    for t in result.topics:
+        table.add_row(t.title, f"{t.seen}/{t.cards}", str(t.reviews), pct(t.accuracy), pct(t.retention), pct(t.mastery))
+    table.add_row(
+        "All",
+        f"{result.seen}/{result.cards}",
+        str(result.reviews),
+        pct(result.accuracy),
+        pct(result.retention),
+        "",
+        style="bold",
     )
+    out.print(table)
+    out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))
+
+
+@main.group()
+def export() -> None:
+    """Export the cards to other study tools."""
+
+
+@export.command("anki")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@with_deck
+def export_anki(deck: Deck, path: Path) -> None:
+    """Write an Anki deck (.apkg); importing a newer export updates the same notes.
+
+    Example: quiz export anki transformer.apkg
+    """
+    from quiz.anki import export as write_apkg
+
+    if path.suffix != ".apkg":
+        fail(QuizError(f"{path} should end in .apkg, which is what Anki imports"))
+    try:
+        written = write_apkg(list(deck), path)
+    except OSError as exc:
+        fail(QuizError(f"cannot write {path}: {exc.strerror}"))
+    err.print(f"Wrote {written} cards to {path}")

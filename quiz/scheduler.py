@@ -1,0 +1,53 @@
+"""Spaced repetition with FSRS (the ``fsrs`` package): a card's memory state in, a grade, the next state out.
+
+The state is kept as the package's own JSON (``Card.to_json``) so the database never needs to know FSRS's
+fields. ``fsrs`` is imported on the first review, not at start-up: choosing what to ask needs only the due
+dates the store keeps beside the state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+
+@cache
+def _scheduler():
+    import fsrs
+
+    # No fuzzing: the same answers on the same days give the same schedule, which people can reason
+    # about and tests can check. Fuzzing spreads load in decks of thousands; this one has about seventy.
+    return fsrs.Scheduler(enable_fuzzing=False)
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    state: str  # fsrs.Card.to_json()
+    due: datetime
+    stability: float | None
+
+
+def review(state: str | None, grade: int, now: datetime) -> Reviewed:
+    """The memory state after answering with ``grade`` (1 again · 2 hard · 3 good · 4 easy) at ``now``."""
+    import fsrs
+
+    # card_id is fixed: the store keys cards by their string id, and fsrs would otherwise sleep a
+    # millisecond to make a unique time-based id.
+    card = fsrs.Card.from_json(state) if state else fsrs.Card(card_id=1, due=now)
+    card, _ = _scheduler().review_card(card, fsrs.Rating(grade), review_datetime=now)
+    return Reviewed(card.to_json(), card.due, card.stability)
+
+
+def retrievability(state: str | None, now: datetime) -> float:
+    """The probability of recalling the card at ``now``; 0 for a card never reviewed."""
+    if not state:
+        return 0.0
+    import fsrs
+
+    return float(_scheduler().get_card_retrievability(fsrs.Card.from_json(state), current_datetime=now))
+
+
+def stability(state: str | None) -> float:
+    return float(json.loads(state).get("stability") or 0.0) if state else 0.0

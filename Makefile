@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quiz test verify site lint bench clean
+.PHONY: quiz test verify site lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,11 +16,24 @@ $(STAMP): pyproject.toml
 quiz: $(STAMP)
 	$(BIN)/quiz take
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/pytest
+
+# tests/test_site_browser.py drives Debian's chromium (never a browser downloaded by playwright). If it cannot
+# be installed, say so and carry on: the browser tests then fail with the same message instead of skipping.
+chromium:
+	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } \
+		|| echo "*** could not install chromium: the browser tests will fail ***" >&2
 
 verify: $(STAMP)
 	$(BIN)/quiz verify
+
+site: $(STAMP)
+	$(BIN)/quiz site build
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py --json bench/latest.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

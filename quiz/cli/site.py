@@ -1,10 +1,127 @@
-"""The study site: ``quiz site build`` and ``quiz site serve``."""
+"""The study site: ``quiz site build`` and ``quiz site serve``, thin over ``quiz.sitegen``."""
 
 from __future__ import annotations
 
-from quiz.cli import main
+import time
+from pathlib import Path
+
+import click
+
+from quiz.cli import err, fail, main
+from quiz.errors import QuizError
+from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS
+
+
+def _options(questions: Path, answers: Path, trust_answers: bool, cache: Path | None, workers: int):
+    from quiz.sitegen import DEFAULT_CACHE, Options
+
+    return Options(questions, answers, cache or DEFAULT_CACHE, workers, trust_answers)
+
+
+def site_options(command):
+    command = click.option(
+        "--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Processes running the proofs."
+    )(command)
+    command = click.option(
+        "--cache",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Where evidence and figures are cached.  [default: .cache/site/]",
+    )(command)
+    command = click.option(
+        "--trust-answers",
+        is_flag=True,
+        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
+    )(command)
+    command = click.option(
+        "--answers",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_ANSWERS,
+        show_default="the project's answers/",
+        help="Folder of the cards' proof modules.",
+    )(command)
+    return click.option(
+        "--questions",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_QUESTIONS,
+        show_default="the project's questions/",
+        help="Folder of cards to use (<topic>/<card-id>.yaml).",
+    )(command)
 
 
 @main.group()
 def site() -> None:
     """Build or serve the static study site generated from the cards."""
+
+
+@site.command("build")
+@site_options
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the built site goes.  [default: site/build/]",
+)
+@click.option("--no-strict", is_flag=True, help="Let MkDocs warnings pass.")
+def build_command(
+    questions: Path,
+    answers: Path,
+    trust_answers: bool,
+    cache: Path | None,
+    workers: int,
+    output: Path | None,
+    no_strict: bool,
+) -> None:
+    """Prove every card (cached by module hash) and build the site.
+
+    Example: quiz site build && python -m http.server -d site/build
+    """
+    from quiz.sitegen import DEFAULT_OUTPUT, build_site
+
+    start = time.perf_counter()
+    try:
+        summary = build_site(
+            output or DEFAULT_OUTPUT,
+            options=_options(questions, answers, trust_answers, cache, workers),
+            strict=not no_strict,
+        )
+    except QuizError as error:
+        fail(error)
+    err.print(
+        f"{summary['cards']} cards, {summary['proved']} of {summary['claims']} claims proved, "
+        f"{summary['figures']} figures; proofs run for {summary['cards_proved']} cards, "
+        f"{summary['cards_cached']} from cache; built in {time.perf_counter() - start:.1f} s"
+    )
+    if not summary["mkdocs"]:
+        err.print("nothing changed since the last build: the site on disk is up to date")
+    if summary["proved_ids"]:
+        err.print(f"proved again (new or changed): {', '.join(summary['proved_ids'])}")
+    for failure in summary["failures"]:
+        err.print(f"[yellow]not proved:[/yellow] {failure}")
+    click.echo(str((output or DEFAULT_OUTPUT).resolve()))
+
+
+@site.command("serve")
+@site_options
+@click.option("--address", default="127.0.0.1:8000", show_default=True, help="Host and port to serve on.")
+def serve_command(
+    questions: Path, answers: Path, trust_answers: bool, cache: Path | None, workers: int, address: str
+) -> None:
+    """Serve the site locally, rebuilding when a card or a proof changes.
+
+    Example: quiz site serve --address 127.0.0.1:8001
+    """
+    import logging
+
+    from quiz.sitegen import serve_site
+
+    # MkDocs reports rebuilds and broken links through logging; its own CLI shows them, so ours does too.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s %(message)s"))
+    logging.getLogger("mkdocs").addHandler(handler)
+    logging.getLogger("mkdocs").setLevel(logging.INFO)
+    err.print(f"serving on http://{address}/ (Ctrl-C stops); edits to cards and proofs rebuild the site")
+    try:
+        serve_site(address, options=_options(questions, answers, trust_answers, cache, workers))
+    except QuizError as error:
+        fail(error)

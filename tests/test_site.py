@@ -1,0 +1,383 @@
+"""The study site's generator without a browser: pages, errata, figures, proof source and the evidence cache.
+
+Decks are written into tmp_path with their own tiny proof modules; KaTeX is fetched once per session into a
+temporary folder that every test's cache links to.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quiz import sitegen
+from quiz.cli import main
+from quiz.sitegen import Options, function_sources, generate, proof_key
+
+PITFALL_CARD = """\
+id: tiny-card
+title: A tiny card
+topic: scaling
+difficulty: easy
+tags: [demo, arithmetic]
+question: What is one plus one, with $x^2$ in it?
+answer: Two, since $1 + 1 = 2$.
+explanation: Because $1 + 1 = 2$.
+pitfalls:
+  - myth: One plus one is eleven.
+    truth: That is string concatenation, not addition.
+    source: seed 000, line 1
+    audit: C7
+    verdict: false
+    proof: one_plus_one_is_two
+  - myth: Two times two is roughly four.
+    truth: It is exactly four.
+    audit: C2
+    verdict: imprecise
+    proof: two_times_two_is_four
+claims:
+  - statement: One plus one is two.
+    proof: one_plus_one_is_two
+  - statement: Two times two is four.
+    proof: two_times_two_is_four
+related: [other-card]
+"""
+
+OTHER_CARD = """\
+id: other-card
+title: Another card
+topic: masking
+difficulty: hard
+tags: [demo]
+question: Is three odd?
+answer: Yes.
+explanation: Three is not divisible by two.
+pitfalls:
+  - myth: Three is even.
+    truth: Three leaves remainder one when divided by two.
+    source: seed 001
+    proof: three_is_odd
+claims:
+  - statement: Three is odd.
+    proof: three_is_odd
+"""
+
+# Every claim appends a line to RUN_LOG, so a test can count how many proofs really ran.
+TINY_MODULE = '''\
+"""A tiny proof module for the site tests."""
+
+import os
+
+from answers.evidence import Evidence
+
+
+def _log(name):
+    with open(os.environ["RUN_LOG"], "a") as log:
+        log.write(name + "\\n")
+
+
+def one_plus_one_is_two() -> Evidence:
+    _log("one_plus_one_is_two")
+    return Evidence(measured=1 + 1, expected=2, comparison="equal", derivation="arithmetic",
+                    counterfactual="one minus one", counterfactual_measured=1 - 1)
+
+
+def two_times_two_is_four() -> Evidence:
+    _log("two_times_two_is_four")
+    return Evidence(measured=2 * 2, expected=4, comparison="equal", derivation="arithmetic",
+                    counterfactual="two plus three", counterfactual_measured=2 + 3)
+
+
+def figure_a_line():
+    """A straight line through the origin."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    return fig
+
+
+def figure_that_breaks():
+    """Never drawn."""
+    raise RuntimeError("no data")
+'''
+
+OTHER_MODULE = '''\
+"""Another tiny proof module."""
+
+import os
+
+from answers.evidence import Evidence
+
+
+def three_is_odd() -> Evidence:
+    with open(os.environ["RUN_LOG"], "a") as log:
+        log.write("three_is_odd\\n")
+    return Evidence(measured=3 % 2, expected=1, comparison="equal", derivation="arithmetic",
+                    counterfactual="four instead", counterfactual_measured=4 % 2)
+'''
+
+
+@pytest.fixture(scope="session")
+def katex_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = tmp_path_factory.mktemp("katex-cache")
+    return sitegen._fetch_katex(cache).parent
+
+
+@pytest.fixture
+def site_deck(deck_builder, katex_dir, tmp_path, monkeypatch):
+    """Two cards with their proof modules, a run log, and a cache that already holds KaTeX."""
+    deck_builder.card(PITFALL_CARD)
+    deck_builder.card(OTHER_CARD, topic="masking")
+    deck_builder.module("tiny_card", TINY_MODULE)
+    deck_builder.module("other_card", OTHER_MODULE)
+    log = tmp_path / "runs.log"
+    log.touch()
+    monkeypatch.setenv("RUN_LOG", str(log))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "vendor").symlink_to(katex_dir, target_is_directory=True)
+    deck_builder.options = Options(deck_builder.questions, deck_builder.answers, cache, trust_answers=True)
+    deck_builder.docs = tmp_path / "docs"
+    deck_builder.runs = lambda: log.read_text().split()
+    return deck_builder
+
+
+def test_every_card_gets_a_page_with_its_question_answer_and_evidence(site_deck):
+    report = generate(site_deck.docs, site_deck.options)
+    assert {"scaling/tiny-card.md", "masking/other-card.md"} <= set(report.pages)
+    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    assert "What is one plus one, with $x^2$ in it?" in page
+    assert '??? success "Answer"\n\n    Two, since $1 + 1 = 2$.' in page
+    assert "| [One plus one is two.](#claim-one_plus_one_is_two) | `2` | `= 2` | one minus one: `0` → fails" in page
+    assert "[Another card](../masking/other-card.md)" in page  # related cards link across topics
+    assert "  - arithmetic" in page.split("---")[1]  # tags in the front matter, for Material's tags plugin
+
+
+def test_topic_index_and_navigation_cover_every_card(site_deck):
+    report = generate(site_deck.docs, site_deck.options)
+    assert {"Scaling": ["scaling/index.md", "scaling/tiny-card.md"]} in report.nav
+    assert "[A tiny card](tiny-card.md)" in (site_deck.docs / "scaling/index.md").read_text()
+
+
+def test_errata_lists_every_pitfall_with_a_link_to_its_proof(site_deck):
+    generate(site_deck.docs, site_deck.options)
+    errata = (site_deck.docs / "errata.md").read_text()
+    for myth, link in [
+        ("One plus one is eleven.", "scaling/tiny-card.md#claim-one_plus_one_is_two"),
+        ("Two times two is roughly four.", "scaling/tiny-card.md#claim-two_times_two_is_four"),
+        ("Three is even.", "masking/other-card.md#claim-three_is_odd"),
+    ]:
+        assert f"> {myth}" in errata
+        assert f"]({link})" in errata
+    assert "3 statements, 2 false and 1 imprecise" in errata
+    # Sorted by audit id as a number: C2 before C7, the pitfall without an id last.
+    assert errata.index("## C2: Two times") < errata.index("## C7: One plus") < errata.index("## Three is even.")
+
+
+def test_second_build_runs_no_proof_when_nothing_changed(site_deck):
+    first = generate(site_deck.docs, site_deck.options)
+    assert sorted(site_deck.runs()) == ["one_plus_one_is_two", "three_is_odd", "two_times_two_is_four"]
+    assert first.stats.cards_proved == 2
+    second = generate(site_deck.docs, site_deck.options)
+    assert len(site_deck.runs()) == 3, "no proof ran again"
+    assert (second.stats.cards_proved, second.stats.cards_cached, second.stats.claims_run) == (0, 2, 0)
+    assert second.written == 0, "an unchanged deck rewrites no file, so `mkdocs serve` does not loop"
+    assert second.proved == 3
+
+
+def test_changing_an_answer_module_proves_only_its_card_again(site_deck):
+    generate(site_deck.docs, site_deck.options)
+    module = site_deck.answers / "other_card.py"
+    module.write_text(module.read_text().replace('log.write("three_is_odd', 'log.write("three_is_odd_v2'))
+    report = generate(site_deck.docs, site_deck.options)
+    assert (report.stats.cards_proved, report.stats.cards_cached) == (1, 1)
+    assert site_deck.runs().count("three_is_odd_v2") == 1, "the new code ran, not a module imported before"
+    assert site_deck.runs().count("one_plus_one_is_two") == 1
+
+
+def test_cache_key_covers_the_shared_modules_and_local_imports(tmp_path, monkeypatch, valid_deck):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    for name in ("evidence.py", "reference.py", "helpers.py"):
+        (shared / name).write_text(f"# {name}\n")
+    monkeypatch.setattr(sitegen, "DEFAULT_ANSWERS", shared)
+    module = valid_deck.answers / "tiny_card.py"
+    module.write_text("from answers.helpers import x\n" + module.read_text())
+    card = valid_deck.load().get("tiny-card")
+    keys = [proof_key(card, valid_deck.answers)]
+    for name in ("evidence.py", "reference.py", "helpers.py"):
+        (shared / name).write_text(f"# {name}, changed\n")
+        keys.append(proof_key(card, valid_deck.answers))
+    assert len(set(keys)) == 4
+
+
+def test_a_failed_proof_is_not_cached(site_deck):
+    module = site_deck.answers / "other_card.py"
+    module.write_text(module.read_text().replace("measured=3 % 2", "measured=3 % 3"))
+    first = generate(site_deck.docs, site_deck.options)
+    assert first.failures == ["other-card: three_is_odd"]
+    second = generate(site_deck.docs, site_deck.options)
+    assert second.stats.cards_proved == 1, "the failing card is proved again"
+    assert ":material-close-circle:{ .refuted } does not hold" in (site_deck.docs / "masking/other-card.md").read_text()
+
+
+def test_page_shows_the_exact_source_of_each_claim_function(site_deck):
+    generate(site_deck.docs, site_deck.options)
+    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    spec = importlib.util.spec_from_file_location("tiny_for_source", site_deck.answers / "tiny_card.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in ("one_plus_one_is_two", "two_times_two_is_four"):
+        fn = getattr(module, name)
+        title = f"answers/tiny_card.py, line {fn.__code__.co_firstlineno}"
+        assert f'```python title="{title}"\n{inspect.getsource(fn)}```' in page
+    assert "Helpers it calls: `_log`" in page
+
+
+def test_function_sources_match_inspect_on_a_real_proof_module():
+    import answers.sqrt_dk_scaling as module
+
+    sources = function_sources(Path(module.__file__))
+    for name, fn in vars(module).items():
+        if inspect.isfunction(fn) and fn.__module__ == module.__name__:
+            assert sources[name].text == inspect.getsource(fn), name
+    assert sources["scaled_scores_have_unit_variance_for_any_d_k"].helpers == ("_scores",)
+
+
+def test_figures_are_rendered_with_their_docstring_as_caption(site_deck):
+    report = generate(site_deck.docs, site_deck.options)
+    svg = site_deck.docs / "assets/figures/tiny-card/a_line.svg"
+    assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    assert "](../assets/figures/tiny-card/a_line.svg)" in page
+    assert '<figcaption markdown="1">A straight line through the origin.</figcaption>' in page
+    assert '!!! warning "Figure `that_breaks` failed"' in page and "RuntimeError: no data" in page
+    assert report.figures == 1
+
+
+def test_self_test_data_holds_every_card_with_rendered_markdown(site_deck):
+    generate(site_deck.docs, site_deck.options)
+    data = json.loads((site_deck.docs / "assets/selftest.json").read_text())
+    assert {card["id"] for card in data} == {"tiny-card", "other-card"}
+    tiny = next(card for card in data if card["id"] == "tiny-card")
+    assert tiny["url"] == "scaling/tiny-card/"
+    assert '<span class="arithmatex">\\(x^2\\)</span>' in tiny["question"]
+
+
+def test_stale_pages_are_removed_when_a_card_goes(site_deck):
+    generate(site_deck.docs, site_deck.options)
+    (site_deck.questions / "masking/other-card.yaml").unlink()
+    card = site_deck.questions / "scaling/tiny-card.yaml"
+    card.write_text(card.read_text().replace("related: [other-card]", "related: []"))
+    shutil.move(site_deck.answers / "other_card.py", site_deck.docs.parent / "other_card.py")
+    report = generate(site_deck.docs, site_deck.options)
+    assert not (site_deck.docs / "masking").exists()
+    assert "masking/other-card.md" not in report.pages
+
+
+def test_strict_mkdocs_build_produces_a_page_per_card_and_a_search_index(site_deck, tmp_path):
+    out = tmp_path / "out"
+    summary = sitegen.build_site(out, site_deck.docs, site_deck.options, strict=True)
+    assert summary["cards"] == 2 and summary["proved"] == 3
+    assert (out / "scaling/tiny-card/index.html").is_file()
+    assert (out / "assets/katex/katex.min.js").is_file()
+    index = json.loads((out / "search/search_index.json").read_text())
+    assert any(doc["location"].startswith("scaling/tiny-card/") for doc in index["docs"])
+    html = (out / "scaling/tiny-card/index.html").read_text()
+    assert "fonts.googleapis.com" not in html and "cdn.jsdelivr" not in html
+
+
+def test_rebuild_with_nothing_changed_skips_mkdocs_and_a_changed_card_rebuilds(site_deck, tmp_path):
+    out = tmp_path / "out"
+    assert sitegen.build_site(out, site_deck.docs, site_deck.options)["mkdocs"] is True
+    assert sitegen.build_site(out, site_deck.docs, site_deck.options)["mkdocs"] is False
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
+    assert sitegen.build_site(out, site_deck.docs, site_deck.options)["mkdocs"] is True
+    assert "Is three an odd number?" in (out / "masking/other-card/index.html").read_text()
+    assert len(site_deck.runs()) == 3, "editing a card's text proves nothing again"
+
+
+def test_cli_site_build_reports_the_cache_and_prints_the_output(site_deck, tmp_path, monkeypatch):
+    monkeypatch.setattr(sitegen, "DEFAULT_DOCS", tmp_path / "cli-docs")
+    args = [
+        "site",
+        "build",
+        "--questions",
+        str(site_deck.questions),
+        "--answers",
+        str(site_deck.answers),
+        "--trust-answers",
+    ]
+    args += ["--cache", str(site_deck.options.cache), "--output", str(tmp_path / "cli-out")]
+    first = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip() == str((tmp_path / "cli-out").resolve())
+    assert "proofs run for 2 cards, 0 from cache" in first.stderr
+    second = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert "proofs run for 0 cards, 2 from cache" in second.stderr
+
+
+def test_cli_site_build_reports_an_invalid_deck_as_errors(deck_builder, tmp_path):
+    deck_builder.card("id: broken\n")
+    result = CliRunner().invoke(main, ["site", "build", "--questions", str(deck_builder.questions)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+
+
+def test_cli_site_build_refuses_to_run_an_untrusted_answers_folder(site_deck, tmp_path, monkeypatch):
+    monkeypatch.setattr(sitegen, "DEFAULT_DOCS", tmp_path / "cli-docs")
+    args = ["site", "build", "--questions", str(site_deck.questions), "--answers", str(site_deck.answers)]
+    result = CliRunner().invoke(main, [*args, "--cache", str(site_deck.options.cache)])
+    assert result.exit_code == 1
+    assert "--trust-answers" in result.stderr
+    assert site_deck.runs() == [], "no proof ran"
+
+
+def _prose_outside_math(markdown_text: str) -> str:
+    """The text of rendered card Markdown with code and recognised math removed: a `$` left in it is a
+    formula the site cannot render (unbalanced, or a closing `$` after a space)."""
+    import re
+
+    html = sitegen._inline_html(markdown_text.replace("\\$", ""))
+    html = re.sub(r'<span class="arithmatex">.*?</span>|<div class="arithmatex">.*?</div>', "", html, flags=re.S)
+    return re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+
+
+def test_every_card_in_the_bank_writes_math_the_site_can_render():
+    from quiz.deck import load_deck
+
+    broken = []
+    for card in load_deck():
+        texts = {"question": card.question, "answer": card.answer, "explanation": card.explanation}
+        texts |= {f"pitfalls.{i}.truth": p.truth for i, p in enumerate(card.pitfalls)}
+        broken += [f"{card.id}: {field}" for field, text in texts.items() if "$" in _prose_outside_math(text)]
+        # Two display blocks on consecutive lines become one malformed KaTeX expression on the page.
+        broken += [
+            f"{card.id}: {field}: adjacent $$ blocks" for field, text in texts.items() if _adjacent_display(text)
+        ]
+    assert broken == []
+
+
+def _adjacent_display(text: str) -> bool:
+    return re.search(r"\$\$[ \t]*\n[ \t]*\$\$", text) is not None
+
+
+def test_math_check_catches_display_blocks_on_consecutive_lines():
+    assert _adjacent_display("$$a = b,$$\n  $$c = d$$")
+    assert not _adjacent_display("$$a = b,$$\n\n  $$c = d$$")
+
+
+def test_math_check_catches_a_dollar_after_a_space():
+    assert "$" in _prose_outside_math("the ratio becomes $\\infty/\\infty = $ NaN")
+    assert "$" not in _prose_outside_math("the ratio $\\infty/\\infty$ is NaN, and\n\n$$x^2 = y$$\n\ntoo")

@@ -1,0 +1,209 @@
+"""The project's one benchmark: every speed and memory target, each beside a baseline measured in the same run.
+
+    python bench/bench.py [--runs 11] [--json PATH] [--skip-site]     (or: make bench)
+
+Rows, each the median of --runs runs (interleaved, so machine noise hits a row and its baseline alike)
+unless marked "one run", with the peak resident memory of the process tree's largest process:
+
+- time to the first question of `quiz take` (warm index; and one run with the index rebuilt), beside
+  `python -c pass` and a bare click hello-world;
+- loading and validating the whole deck from YAML;
+- `quiz verify` over the whole bank, beside a bare `import torch`, with its slowest claim;
+- `quiz site build`, cold (empty cache) and warm (nothing changed), beside building a one-page MkDocs site.
+
+Everything runs in a temp folder with its own database, caches and a copy of the bank: nothing of yours is
+read or written. Targets (issues 3, 4 and 5): first question ≤ 150 ms; verify ≤ 20 s, no claim over 2 s,
+peak < 2 GB; site build cold ≤ 60 s, warm ≤ 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+QUIZ = [sys.executable, "-c", "import sys; sys.argv[0] = 'quiz'; from quiz.cli import main; main()"]
+HELLO = "import click\n\n@click.command()\ndef hello():\n    click.echo('hello')\n\nhello()\n"
+ONE_PAGE_SITE = "site_name: baseline\ntheme:\n  name: material\n  font: false\n"
+# The prompt under the first question: output is a pipe, so the question is plain text, then this prompt.
+FIRST_QUESTION_SHOWN = b"[Enter to reveal"
+
+
+@dataclass
+class Row:
+    name: str
+    seconds: float
+    peak_mb: float
+    runs: int
+    baseline: str | None = None
+    note: str = ""
+
+
+def run_once(argv: list[str], env: dict[str, str], cwd: Path, until: bytes | None = None) -> tuple[float, float]:
+    """Seconds from spawn to exit (or to ``until`` on stdout), and the child's peak RSS in MB."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE if until else subprocess.DEVNULL,
+            stderr=errors,
+        )
+        if until:
+            seen = b""
+            while until not in seen:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen += chunk
+            elapsed = time.perf_counter() - start
+            proc.kill()
+        proc.stdin.close()
+        _, status, usage = os.wait4(proc.pid, 0)  # reaps this child and gives its own peak memory
+        elapsed = elapsed if until else time.perf_counter() - start
+        errors.seek(0)
+        if (until and until not in seen) or (not until and os.waitstatus_to_exitcode(status) != 0):
+            raise SystemExit(f"{' '.join(argv[-4:])} failed: {errors.read().decode()[-2000:]}")
+        return elapsed, usage.ru_maxrss / 1024
+
+
+def median_of(runs: int, argv: list[str], env: dict[str, str], cwd: Path, until: bytes | None = None) -> tuple:
+    results = [run_once(argv, env, cwd, until) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=11, help="runs per timed row (median)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    parser.add_argument("--skip-site", action="store_true", help="leave out the site build rows")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="quiz-bench-"))
+    try:
+        rows = measure(tmp, args.runs, with_site=not args.skip_site)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print_table(rows, args.runs)
+    if args.json:
+        meta = {"python": platform.python_version(), "cores": os.cpu_count(), "runs": args.runs}
+        args.json.write_text(json.dumps({"machine": meta, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+
+
+def measure(tmp: Path, runs: int, with_site: bool) -> list[Row]:
+    bank, answers = tmp / "questions", tmp / "answers"
+    shutil.copytree(PROJECT / "questions", bank)
+    answers.symlink_to(PROJECT / "answers")  # proofs stay the project's own (trusted) package
+    env = {
+        **os.environ,
+        "QUIZ_DB": str(tmp / "progress.sqlite3"),
+        "QUIZ_CACHE_DIR": str(tmp / "cache"),
+        "QUIZ_SITE_CACHE": str(tmp / "site-cache"),
+        "COLUMNS": "100",
+    }
+    (tmp / "hello.py").write_text(HELLO)
+    take = [*QUIZ, "take", "--questions", str(bank), "--type", "recall"]
+    rows: list[Row] = []
+
+    # Start-up, interleaved with its baselines.
+    shutil.rmtree(tmp / "cache", ignore_errors=True)
+    cold_take = run_once(take, env, tmp, FIRST_QUESTION_SHOWN)
+    timed = {
+        "python -c pass": ([sys.executable, "-c", "pass"], None),
+        "click hello-world": ([sys.executable, str(tmp / "hello.py")], None),
+        "quiz take: first question": (take, FIRST_QUESTION_SHOWN),
+        "load and validate the deck (YAML)": (
+            [sys.executable, "-c", f"from quiz.deck import load_deck; load_deck({str(bank)!r})"],
+            None,
+        ),
+    }
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in timed}
+    for _ in range(runs):
+        for name, (argv, until) in timed.items():
+            samples[name].append(run_once(argv, env, tmp, until))
+    for name, values in samples.items():
+        baseline = {
+            "quiz take: first question": "python -c pass",
+            "load and validate the deck (YAML)": "python -c pass",
+        }
+        rows.append(
+            Row(name, statistics.median(v[0] for v in values), max(v[1] for v in values), runs, baseline.get(name))
+        )
+    rows.append(Row("quiz take: first question, index rebuilt", *cold_take, 1, "python -c pass", "one run"))
+
+    # Proofs: the whole bank, beside the torch import every proof run pays once.
+    verify_runs = max(1, runs // 4)
+    rows.append(
+        Row("import torch", *median_of(verify_runs, [sys.executable, "-c", "import torch"], env, tmp), verify_runs)
+    )
+    seconds, peak = median_of(verify_runs, [*QUIZ, "verify", "--questions", str(bank)], env, tmp)
+    claims = json.loads(
+        subprocess.run(
+            [*QUIZ, "verify", "--json", "--questions", str(bank)], env=env, cwd=tmp, capture_output=True, check=True
+        ).stdout
+    )
+    slowest = max(claims, key=lambda c: c["seconds"])
+    note = f"{len(claims)} claims; slowest {slowest['seconds']:.2f} s ({slowest['card']})"
+    rows.append(Row("quiz verify: whole bank", seconds, peak, verify_runs, "import torch", note))
+
+    if with_site:
+        site = tmp / "baseline-site"
+        (site / "docs").mkdir(parents=True)
+        (site / "docs" / "index.md").write_text("# Baseline\n")
+        (site / "mkdocs.yml").write_text(ONE_PAGE_SITE)
+        mkdocs = [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "-q",
+            "-f",
+            str(site / "mkdocs.yml"),
+            "-d",
+            str(site / "out"),
+        ]
+        rows.append(Row("mkdocs build: one-page site", *median_of(verify_runs, mkdocs, env, tmp), verify_runs))
+        build = [*QUIZ, "site", "build", "--questions", str(bank), "--output", str(tmp / "site-out")]
+        rows.append(
+            Row("quiz site build: cold cache", *run_once(build, env, tmp), 1, "mkdocs build: one-page site", "one run")
+        )
+        rows.append(
+            Row(
+                "quiz site build: warm, nothing changed",
+                *median_of(verify_runs, build, env, tmp),
+                verify_runs,
+                "mkdocs build: one-page site",
+            )
+        )
+    return rows
+
+
+def print_table(rows: list[Row], runs: int) -> None:
+    by_name = {r.name: r for r in rows}
+    print(f"Python {platform.python_version()} · {os.cpu_count()} cores · medians of up to {runs} runs")
+    print(f"| {'measurement':42} | {'time':>9} | {'peak MB':>7} | {'vs baseline':>22} | note")
+    print(f"|{'-' * 44}|{'-' * 11}|{'-' * 9}|{'-' * 24}|------")
+    for r in rows:
+        shown = f"{r.seconds * 1000:.0f} ms" if r.seconds < 1 else f"{r.seconds:.2f} s"
+        versus = ""
+        if r.baseline and r.baseline in by_name:
+            versus = f"+{(r.seconds - by_name[r.baseline].seconds) * 1000:.0f} ms over {r.baseline}"
+            if r.seconds >= 1:
+                versus = f"{r.seconds / by_name[r.baseline].seconds:.1f}× {r.baseline}"
+        print(f"| {r.name:42} | {shown:>9} | {r.peak_mb:7.0f} | {versus:>22} | {r.note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -79,7 +79,7 @@ class Deck:
         if card_id not in self.cards:
             near = _closest(card_id, self.cards)
             hint = f"did you mean '{near}'?" if near else "run 'quiz list' to see the ids"
-            raise UnknownCard(f"no card '{card_id}' in {_shown(self.root)}; {hint}")
+            raise UnknownCard(f"no card '{card_id}' in {shown_path(self.root)}; {hint}")
         return self.cards[card_id]
 
     def select(
@@ -101,12 +101,13 @@ class Deck:
 # YAML with line numbers
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path as the user should see it: relative to the working directory when it is below it."""
     try:  # abspath, not resolve(): resolving would follow (and choke on) a symlink loop
-        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+        relative = str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+    return relative if relative != "." else os.path.abspath(path)
 
 
 class AliasError(ValueError):
@@ -258,7 +259,7 @@ def card_files(root: Path) -> list[Path]:
     try:
         return sorted(p for pattern in ("*/*.yaml", "*/*.yml") for p in root.glob(pattern))
     except OSError as exc:  # a symlink loop or an unreadable folder
-        raise DeckError([Problem(_shown(root), 0, "", f"cannot list the cards ({exc.strerror or exc})")]) from None
+        raise DeckError([Problem(shown_path(root), 0, "", f"cannot list the cards ({exc.strerror or exc})")]) from None
 
 
 def load_deck(
@@ -276,21 +277,25 @@ def load_deck(
     ``trust_answers``: a deck's own answers folder is code; its proofs may only be run when the user says so.
     Loading never runs them: the modules are read with ``ast``.
     """
-    if owns_answers is None:
-        owns_answers = Path(root).resolve() == DEFAULT_QUESTIONS.resolve()
-    root = Path(root)
     own_answers = Path(answers_dir).resolve() == DEFAULT_ANSWERS.resolve()
+    if owns_answers is None:
+        owns_answers = own_answers and Path(root).resolve() == DEFAULT_QUESTIONS.resolve()
+    root = Path(root)
     deck = Deck(root=root, answers_dir=Path(answers_dir), trusted=own_answers or trust_answers)
-    shown_root = _shown(root)
+    shown_root = shown_path(root)
     if not root.is_dir():
         raise DeckError([Problem(shown_root, 0, "", "no such folder; point --questions at a folder of cards")])
+    if not Path(answers_dir).is_dir():
+        raise DeckError(
+            [Problem(shown_path(answers_dir), 0, "", "no such folder; point --answers at the proof modules")]
+        )
     files = card_files(root)
     if not files:
         raise DeckError([Problem(shown_root, 0, "", "no cards found; a deck holds <topic>/<card-id>.yaml files")])
     problems: list[Problem] = []
     lines_by_id: dict[str, dict[Location, int]] = {}
     for path in files:
-        shown = _shown(path)
+        shown = shown_path(path)
         try:
             if not path.is_file():
                 problems.append(Problem(shown, 0, "", "is not a regular file; a card must be a .yaml file"))
@@ -349,7 +354,7 @@ def load_deck(
             )
             continue
         if card.id in deck.cards:
-            first = _shown(deck.paths[card.id])
+            first = shown_path(deck.paths[card.id])
             problems.append(Problem(shown, lines[("id",)], "id", f"'{card.id}' is already used by {first}"))
             continue
         deck.cards[card.id] = card
@@ -363,10 +368,19 @@ def load_deck(
 
 def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns_answers: bool) -> list[Problem]:
     problems: list[Problem] = []
-    formulas = formula_outline(deck.answers_dir)
+    if deck.cards and not any((deck.answers_dir / f"{card.module}.py").is_file() for card in deck):
+        return [
+            Problem(
+                shown_path(deck.answers_dir),
+                0,
+                "",
+                f"holds no proof module for any of the {len(deck)} cards; point --answers at this deck's proofs",
+            )
+        ]
+    formulas = formula_outline(DEFAULT_ANSWERS)  # the quiz always computes with the project's formulas
     modules_with_cards: set[str] = set()
     for card in deck:
-        shown, lines = _shown(deck.paths[card.id]), lines_by_id[card.id]
+        shown, lines = shown_path(deck.paths[card.id]), lines_by_id[card.id]
         for i, related in enumerate(card.related):
             if related not in deck.cards and related not in deck.invalid:
                 problems.append(
@@ -381,7 +395,8 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
                     shown,
                     lines[("claims",)],
                     "claims",
-                    f"proof module {_shown(module_path)} is missing or unreadable; create it with the claim functions",
+                    f"proof module {shown_path(module_path)} is missing or unreadable; "
+                    "create it with the claim functions",
                 )
             )
         else:
@@ -393,7 +408,7 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
                             shown,
                             lines[("claims", i, "proof")],
                             f"claims.{i}.proof",
-                            f"function '{claim.proof}' is not defined in {_shown(module_path)}",
+                            f"function '{claim.proof}' is not defined in {shown_path(module_path)}",
                         )
                     )
                 elif not mod.functions[claim.proof][2]:
@@ -402,14 +417,14 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
                             shown,
                             lines[("claims", i, "proof")],
                             f"claims.{i}.proof",
-                            f"'{claim.proof}' must be annotated '-> Evidence' in {_shown(module_path)}",
+                            f"'{claim.proof}' must be annotated '-> Evidence' in {shown_path(module_path)}",
                         )
                     )
             for name, (line, _, is_claim) in sorted(mod.functions.items()):
                 if is_claim and name not in named and not name.startswith("_"):
                     problems.append(
                         Problem(
-                            _shown(module_path),
+                            shown_path(module_path),
                             line,
                             name,
                             f"returns Evidence but card '{card.id}' names no claim for it; add one or remove it",
@@ -443,7 +458,7 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
             if path.stem not in SHARED_MODULES | modules_with_cards and card_id not in deck.invalid:
                 problems.append(
                     Problem(
-                        _shown(path),
+                        shown_path(path),
                         1,
                         "",
                         "proof module has no card; add questions/<topic>/<id>.yaml or remove it",

@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from answers.evidence import Evidence
-from quiz.deck import DEFAULT_ANSWERS
+from quiz.deck import DEFAULT_ANSWERS, shown_path
 from quiz.errors import QuizError
 from quiz.models import Card
 
@@ -125,7 +125,8 @@ def proof_module(card: Card, answers_dir: Path = DEFAULT_ANSWERS, trusted: bool 
         return importlib.import_module(f"answers.{card.module}")
     if not trusted:
         raise UntrustedAnswers(
-            f"running proofs from {answers_dir} executes its code; pass --trust-answers if you trust that folder"
+            f"running proofs from {shown_path(Path(answers_dir))} executes its code; "
+            "pass --trust-answers if you trust that folder"
         )
     name = f"_deck_answers_{abs(hash(str(Path(answers_dir).resolve())))}.{card.module}"
     if name not in sys.modules:

@@ -108,11 +108,18 @@ def test_claim_function_must_be_annotated_to_return_evidence(deck_builder, probl
     ]
 
 
-def test_card_without_a_proof_module_is_reported(deck_builder, problems_of):
+def test_card_without_a_proof_module_is_reported(valid_deck, problems_of):
+    valid_deck.card(with_line("id: tiny-card", "id: second-card"), name="second-card")
+    assert problems_of() == [
+        "questions/scaling/second-card.yaml:9: claims: proof module answers/second_card.py is missing or "
+        "unreadable; create it with the claim functions"
+    ]
+
+
+def test_an_answers_folder_with_none_of_the_decks_proofs_is_one_line(deck_builder, problems_of):
     deck_builder.card()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:9: claims: proof module answers/tiny_card.py is missing or unreadable; "
-        "create it with the claim functions"
+        "answers: holds no proof module for any of the 1 cards; point --answers at this deck's proofs"
     ]
 
 

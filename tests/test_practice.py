@@ -231,10 +231,10 @@ def test_an_invalid_deck_is_reported_and_never_cached(env):
 # Leaving, errors, proofs
 
 
-def test_ctrl_c_or_end_of_input_leaves_cleanly_keeping_given_answers(env):
+def test_end_of_input_is_an_interruption_that_keeps_given_answers(env):
     result = run("take", "--questions", str(env.deck), "--type", "recall", input="\n3\n")  # input ends at question 2
-    assert result.exit_code == 0
-    assert "Stopped. Every answer you gave is saved." in result.output
+    assert result.exit_code == 130  # interrupted, as a shell reports Ctrl-C; q is the way to stop with 0
+    assert "Interrupted. Every answer you gave is saved." in result.output
     assert len(reviews(env.db)) == 1
 
 

@@ -89,9 +89,9 @@ def test_ctrl_c_at_a_prompt_leaves_cleanly_without_a_traceback(terminal):
     child.sendline("2")
     child.expect("Enter to reveal")
     child.sendintr()
-    child.expect("Stopped. Every answer you gave is saved.")
+    child.expect("Interrupted. Every answer you gave is saved.")
     child.expect(pexpect.EOF)
     child.close()
     assert "Traceback" not in (child.before or "")
-    assert child.exitstatus == 0
+    assert child.exitstatus == 130
     assert count_reviews(terminal.db) == 1

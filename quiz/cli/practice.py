@@ -9,9 +9,11 @@ Markdown renderer, fsrs and the formulas in a background thread while the first 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -34,6 +36,29 @@ _GRADES = {"1": 1, "2": 2, "3": 3, "4": 4}
 
 class _Quit(Exception):
     """The person typed q: leave like Ctrl-C, keeping every answer already given."""
+
+
+class _Stop:
+    """How a session ended early: q is a choice (exit 0); Ctrl-C or the end of input is an interruption
+    (exit 130, as for any interrupted command). Either way every answer already given is in the database."""
+
+    interrupted = False
+
+    def exit_if_interrupted(self) -> None:
+        if self.interrupted:
+            sys.exit(130)
+
+
+@contextmanager
+def _stoppable():
+    stop = _Stop()
+    try:
+        yield stop
+    except _Quit:
+        err.print("\nStopped. Every answer you gave is saved.")
+    except (click.Abort, KeyboardInterrupt):
+        err.print("\nInterrupted. Every answer you gave is saved.")
+        stop.interrupted = True
 
 
 def _db_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -281,16 +306,15 @@ def take(
             out.print(_next_due_note({c.id: progress[c.id] for c in cards if c.id in progress}))
             return
         session = Session(store, questions, clock=now_utc)
-        try:
+        with _stoppable() as stop:
             for number, question in enumerate(questions, 1):
                 _ask_question(session, question, f"{number}/{len(questions)} · {question.kind}", source)
-        except (click.Abort, KeyboardInterrupt, _Quit):
-            err.print("\nStopped. Every answer you gave is saved.")
         summary = session.summary()
         out.print(
             f"Answered {len(session.answered)} of {len(questions)}: "
             + ", ".join(f"{n} {name}" for name, n in summary.items())
         )
+        stop.exit_if_interrupted()
     except QuizError as error:
         fail(error)
     finally:
@@ -331,7 +355,7 @@ def interview(
         out.print(f"Mock interview: {len(questions)} questions in {minutes} minutes. q or Ctrl-C stops.")
         start = time.monotonic()
         deadline = start + minutes * 60
-        try:
+        with _stoppable() as stop:
             for number, question in enumerate(questions, 1):
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -339,9 +363,8 @@ def interview(
                     break
                 position = f"{number}/{len(questions)} · {int(left // 60)}:{int(left % 60):02d} left"
                 _ask_question(session, question, position, source, interview=True)
-        except (click.Abort, KeyboardInterrupt, _Quit):
-            err.print("\nStopped. Every answer you gave is saved.")
         _print_report(report(session.answered, len(questions), time.monotonic() - start))
+        stop.exit_if_interrupted()
     except QuizError as error:
         fail(error)
     finally:

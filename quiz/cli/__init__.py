@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,32 @@ def load_deck(*args: Any, **kwargs: Any):
     return load(*args, **kwargs)
 
 
-def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--questions DIR`` (and ``--answers DIR``, ``--trust-answers``) and pass the loaded deck; any
-    QuizError becomes ``Error:`` lines."""
+@dataclass(frozen=True)
+class DeckSource:
+    """Where the cards and their proofs come from, and whether those proofs may be run."""
 
+    questions: Path
+    answers: Path
+    trust_answers: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        """The project's own proofs always; a deck's own answers folder only when the user says so."""
+        return self.trust_answers or self.answers.resolve() == DEFAULT_ANSWERS.resolve()
+
+    def load(self):
+        return load_deck(self.questions, self.answers, trust_answers=self.trust_answers)
+
+
+def deck_source(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--questions DIR``, ``--answers DIR`` and ``--trust-answers``; pass them as ``source``, unloaded
+    (``quiz take`` reads a cached index instead of the YAML)."""
+
+    @click.option(
+        "--trust-answers",
+        is_flag=True,
+        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
+    )
     @click.option(
         "--answers",
         "answers_dir",
@@ -53,11 +76,6 @@ def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
         default=DEFAULT_ANSWERS,
         show_default="the project's answers/",
         help="Folder of the deck's own proof modules.",
-    )
-    @click.option(
-        "--trust-answers",
-        is_flag=True,
-        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
     )
     @click.option(
         "--questions",
@@ -69,9 +87,19 @@ def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @wraps(command)
     def wrapper(*args: Any, questions_dir: Path, answers_dir: Path, trust_answers: bool, **kwargs: Any) -> Any:
+        return command(*args, source=DeckSource(questions_dir, answers_dir, trust_answers), **kwargs)
+
+    return wrapper
+
+
+def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The deck options, with the deck loaded and passed as ``deck``; any QuizError becomes ``Error:`` lines."""
+
+    @deck_source
+    @wraps(command)
+    def wrapper(*args: Any, source: DeckSource, **kwargs: Any) -> Any:
         try:
-            deck = load_deck(questions_dir, answers_dir, trust_answers=trust_answers)
-            return command(*args, deck=deck, **kwargs)
+            return command(*args, deck=source.load(), **kwargs)
         except QuizError as error:
             fail(error)
 

@@ -14,22 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from quiz.cli import err, fail, filters, main, out, with_deck
+from quiz.cli import DeckSource, deck_source, err, fail, filters, main, out, with_deck
 from quiz.errors import QuizError
 
 if TYPE_CHECKING:
     from quiz.deck import Deck
-
-# As quiz.deck's defaults, without importing quiz.deck (yaml, pydantic) on `take`'s fast path.
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent.parent / "questions"
-DEFAULT_ANSWERS = Path(__file__).resolve().parent.parent.parent / "answers"
 
 _GRADES = {"1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -70,48 +64,7 @@ def _db_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-@dataclass(frozen=True)
-class _Source:
-    """Where the cards and their proofs come from, and whether those proofs may be run."""
-
-    questions: Path
-    answers: Path
-    trusted: bool
-
-
-def _source_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--questions``, ``--answers`` and ``--trust-answers`` as for the deck commands, passed as ``source``."""
-
-    @click.option(
-        "--trust-answers",
-        is_flag=True,
-        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
-    )
-    @click.option(
-        "--answers",
-        "answers_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_ANSWERS,
-        show_default="the project's answers/",
-        help="Folder of the deck's own proof modules.",
-    )
-    @click.option(
-        "--questions",
-        "questions_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_QUESTIONS,
-        show_default="the project's questions/",
-        help="Folder of cards to use (<topic>/<card-id>.yaml).",
-    )
-    @wraps(command)
-    def wrapper(*args: Any, questions_dir: Path, answers_dir: Path, trust_answers: bool, **kwargs: Any) -> Any:
-        own = answers_dir.resolve() == DEFAULT_ANSWERS.resolve()
-        return command(*args, source=_Source(questions_dir, answers_dir, own or trust_answers), **kwargs)
-
-    return wrapper
-
-
-def _cards(source: _Source, topic: str | None, tag: str | None, difficulty: str | None) -> list:
+def _cards(source: DeckSource, topic: str | None, tag: str | None, difficulty: str | None) -> list:
     from quiz.index import load_index, select
 
     chosen = select(load_index(source.questions, source.answers), topic, tag, difficulty)
@@ -157,7 +110,7 @@ def _ask(text: str) -> str:
     return answer
 
 
-def _prove(card, source: _Source) -> None:
+def _prove(card, source: DeckSource) -> None:
     """Run the card's proofs and show the evidence. torch is imported here and nowhere else in the quiz."""
     from quiz.render import evidence_table
     from quiz.runner import run_claims
@@ -174,7 +127,7 @@ def _prove(card, source: _Source) -> None:
     out.print(f"{proved} of {len(results)} claims proved by running code.")
 
 
-def _after_menu(card, source: _Source, allow_answer: bool) -> None:
+def _after_menu(card, source: DeckSource, allow_answer: bool) -> None:
     """After an auto-graded answer: move on, or look at the full answer or its proofs first."""
     from quiz.render import answer_view
 
@@ -191,7 +144,7 @@ def _after_menu(card, source: _Source, allow_answer: bool) -> None:
             err.print(f"Type one of: {keys}")
 
 
-def _ask_question(session, question, position: str, source: _Source, interview: bool = False):
+def _ask_question(session, question, position: str, source: DeckSource, interview: bool = False):
     """Ask one question, save the answer, and return what was saved."""
     from quiz.numeric import AnswerFormatError
     from quiz.render import answer_view, choices_view, question_panel, verdict
@@ -262,7 +215,7 @@ def _next_due_note(progress) -> str:
 @click.option("--type", "kind", type=click.Choice(["recall", "choice", "numeric"]), help="Only this kind of question.")
 @click.option("--seed", type=int, help="Same seed, same questions and same generated numbers.")
 @_db_option
-@_source_options
+@deck_source
 def take(
     topic: str | None,
     tag: str | None,
@@ -273,7 +226,7 @@ def take(
     kind: str | None,
     seed: int | None,
     db: Path | None,
-    source: _Source,
+    source: DeckSource,
 ) -> None:
     """Practise with spaced repetition: due cards first, then new ones.
 
@@ -326,7 +279,7 @@ def take(
 @click.option("--seed", type=int, help="Same seed, same interview.")
 @filters
 @_db_option
-@_source_options
+@deck_source
 def interview(
     minutes: int,
     seed: int | None,
@@ -334,7 +287,7 @@ def interview(
     tag: str | None,
     difficulty: str | None,
     db: Path | None,
-    source: _Source,
+    source: DeckSource,
 ) -> None:
     """A timed mock interview across the topics, scored at the end with what to study next.
 
@@ -392,8 +345,8 @@ def _print_report(result) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @_db_option
-@_source_options
-def stats(as_json: bool, db: Path | None, source: _Source) -> None:
+@deck_source
+def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     """Your progress: reviews, retention, accuracy and mastery per topic, and what falls due this week.
 
     \b

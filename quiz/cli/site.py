@@ -7,15 +7,14 @@ from pathlib import Path
 
 import click
 
-from quiz.cli import err, fail, main
+from quiz.cli import DeckSource, deck_source, err, fail, main
 from quiz.errors import QuizError
-from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS
 
 
-def _options(questions: Path, answers: Path, trust_answers: bool, cache: Path | None, workers: int):
+def _options(source: DeckSource, cache: Path | None, workers: int):
     from quiz.sitegen import DEFAULT_CACHE, Options
 
-    return Options(questions, answers, cache or DEFAULT_CACHE, workers, trust_answers)
+    return Options(source.questions, source.answers, cache or DEFAULT_CACHE, workers, source.trust_answers)
 
 
 def site_options(command):
@@ -28,25 +27,7 @@ def site_options(command):
         default=None,
         help="Where evidence and figures are cached.  [default: .cache/site/]",
     )(command)
-    command = click.option(
-        "--trust-answers",
-        is_flag=True,
-        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
-    )(command)
-    command = click.option(
-        "--answers",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_ANSWERS,
-        show_default="the project's answers/",
-        help="Folder of the cards' proof modules.",
-    )(command)
-    return click.option(
-        "--questions",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_QUESTIONS,
-        show_default="the project's questions/",
-        help="Folder of cards to use (<topic>/<card-id>.yaml).",
-    )(command)
+    return deck_source(command)
 
 
 @main.group()
@@ -64,9 +45,7 @@ def site() -> None:
 )
 @click.option("--no-strict", is_flag=True, help="Let MkDocs warnings pass.")
 def build_command(
-    questions: Path,
-    answers: Path,
-    trust_answers: bool,
+    source: DeckSource,
     cache: Path | None,
     workers: int,
     output: Path | None,
@@ -82,7 +61,7 @@ def build_command(
     try:
         summary = build_site(
             output or DEFAULT_OUTPUT,
-            options=_options(questions, answers, trust_answers, cache, workers),
+            options=_options(source, cache, workers),
             strict=not no_strict,
         )
     except QuizError as error:
@@ -104,9 +83,7 @@ def build_command(
 @site.command("serve")
 @site_options
 @click.option("--address", default="127.0.0.1:8000", show_default=True, help="Host and port to serve on.")
-def serve_command(
-    questions: Path, answers: Path, trust_answers: bool, cache: Path | None, workers: int, address: str
-) -> None:
+def serve_command(source: DeckSource, cache: Path | None, workers: int, address: str) -> None:
     """Serve the site locally, rebuilding when a card or a proof changes.
 
     Example: quiz site serve --address 127.0.0.1:8001
@@ -122,6 +99,6 @@ def serve_command(
     logging.getLogger("mkdocs").setLevel(logging.INFO)
     err.print(f"serving on http://{address}/ (Ctrl-C stops); edits to cards and proofs rebuild the site")
     try:
-        serve_site(address, options=_options(questions, answers, trust_answers, cache, workers))
+        serve_site(address, options=_options(source, cache, workers))
     except QuizError as error:
         fail(error)

@@ -50,6 +50,12 @@ def letter_of(output: str, text: str) -> str:
 # The four kinds of question
 
 
+def take_masking_choice(env, answer: str = ""):
+    """The masking card's multiple-choice question, always drawn the same way (seed 3)."""
+    args = ("take", "--questions", str(env.deck), "--topic", "masking", "--type", "choice", "--seed", "3")
+    return run(*args, input=answer)
+
+
 def test_recall_reveals_the_answer_and_saves_the_self_grade(env):
     result = run("take", "--questions", str(env.deck), "--type", "recall", "--seed", "1", input="\n3\n\n1\n")
     assert result.exit_code == 0, result.output
@@ -61,20 +67,9 @@ def test_recall_reveals_the_answer_and_saves_the_self_grade(env):
 
 def test_a_wrong_choice_shows_why_and_grades_itself_again(env):
     right_text, wrong_text, why = masking_choices()
-    first = run("take", "--questions", str(env.deck), "--topic", "masking", "--type", "choice", "--seed", "3")
+    first = take_masking_choice(env)
     wrong = letter_of(first.output, wrong_text)
-    result = run(
-        "take",
-        "--questions",
-        str(env.deck),
-        "--topic",
-        "masking",
-        "--type",
-        "choice",
-        "--seed",
-        "3",
-        input=wrong + "\n\n",
-    )
+    result = take_masking_choice(env, wrong + "\n\n")
     assert "Not quite" in result.output
     assert " ".join(why.split()[:6]) in " ".join(result.output.split())
     assert "The answer: " + right_text[:30] in result.output
@@ -82,20 +77,9 @@ def test_a_wrong_choice_shows_why_and_grades_itself_again(env):
 
 
 def test_a_right_choice_grades_itself_good(env):
-    first = run("take", "--questions", str(env.deck), "--topic", "masking", "--type", "choice", "--seed", "3")
+    first = take_masking_choice(env)
     right = letter_of(first.output, masking_choices()[0])
-    run(
-        "take",
-        "--questions",
-        str(env.deck),
-        "--topic",
-        "masking",
-        "--type",
-        "choice",
-        "--seed",
-        "3",
-        input=right + "\n\n",
-    )
+    take_masking_choice(env, right + "\n\n")
     assert reviews(env.db) == [("causal-masking", "choice", 3, 1, "take")]
 
 
@@ -275,20 +259,9 @@ def test_a_bad_option_is_a_usage_error(env):
 
 
 def test_p_after_an_answer_runs_the_proofs_and_shows_the_evidence(env):
-    first = run("take", "--questions", str(env.deck), "--topic", "masking", "--type", "choice", "--seed", "3")
+    first = take_masking_choice(env)
     right = letter_of(first.output, masking_choices()[0])
-    result = run(
-        "take",
-        "--questions",
-        str(env.deck),
-        "--topic",
-        "masking",
-        "--type",
-        "choice",
-        "--seed",
-        "3",
-        input=f"{right}\np\n\n",
-    )
+    result = take_masking_choice(env, f"{right}\np\n\n")
     assert "Evidence" in result.output
     claims = masking_card()["claims"]
     assert claims[0]["proof"][:10] in result.output  # the claim column folds long names
@@ -314,20 +287,9 @@ def test_take_never_imports_torch(env):
 
 
 def test_stats_reports_reviews_accuracy_retention_mastery_and_a_week_forecast(env, monkeypatch):
-    first = run("take", "--questions", str(env.deck), "--topic", "masking", "--type", "choice", "--seed", "3")
+    first = take_masking_choice(env)
     wrong = letter_of(first.output, masking_choices()[1])
-    run(
-        "take",
-        "--questions",
-        str(env.deck),
-        "--topic",
-        "masking",
-        "--type",
-        "choice",
-        "--seed",
-        "3",
-        input=wrong + "\n\n",
-    )
+    take_masking_choice(env, wrong + "\n\n")
     run("take", "--questions", str(env.deck), "--topic", "scaling", "--type", "numeric", input="2 GiB\n\n")
     data = json.loads(run("stats", "--json", "--questions", str(env.deck)).output)
     assert data["reviews"] == 2 and data["seen"] == 2 and data["accuracy"] == 0.5

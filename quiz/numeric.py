@@ -63,12 +63,6 @@ _NUMBER = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Quantity:
-    value: float
-    unit: str | None  # the unit the person named, when they named one
-
-
 def parse_quantity(text: str, unit: str) -> float:
     """The value of ``text`` in the base unit of ``unit`` (bytes, FLOPs, parameters…).
 

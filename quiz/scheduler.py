@@ -40,14 +40,5 @@ def review(state: str | None, grade: int, now: datetime) -> Reviewed:
     return Reviewed(card.to_json(), card.due, card.stability)
 
 
-def retrievability(state: str | None, now: datetime) -> float:
-    """The probability of recalling the card at ``now``; 0 for a card never reviewed."""
-    if not state:
-        return 0.0
-    import fsrs
-
-    return float(_scheduler().get_card_retrievability(fsrs.Card.from_json(state), current_datetime=now))
-
-
 def stability(state: str | None) -> float:
     return float(json.loads(state).get("stability") or 0.0) if state else 0.0

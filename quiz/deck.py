@@ -82,19 +82,10 @@ class Deck:
             raise UnknownCard(f"no card '{card_id}' in {shown_path(self.root)}; {hint}")
         return self.cards[card_id]
 
-    def select(
-        self,
-        topic: str | None = None,
-        tag: str | None = None,
-        difficulty: str | None = None,
-    ) -> list[Card]:
-        return [
-            card
-            for card in self
-            if (topic is None or card.topic == topic)
-            and (tag is None or tag in card.tags)
-            and (difficulty is None or card.difficulty == difficulty)
-        ]
+    def select(self, topic: str | None = None, tag: str | None = None, difficulty: str | None = None) -> list[Card]:
+        from quiz.index import select
+
+        return select(self, topic, tag, difficulty)
 
 
 # --------------------------------------------------------------------------------------------------

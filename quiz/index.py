@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from quiz.paths import DEFAULT_ANSWERS
+
+C = TypeVar("C")
 
 INDEX_VERSION = 1
-# As quiz.deck.DEFAULT_ANSWERS, without importing quiz.deck (yaml, pydantic) on the fast path.
-DEFAULT_ANSWERS = Path(__file__).resolve().parent.parent / "answers"
 CACHE_ENV = "QUIZ_CACHE_DIR"
 # What a person answers from: editing any of these flags the card for re-review. Editing a title, tags,
 # links or references does not.
@@ -69,9 +72,10 @@ class QuizCard:
 
 
 def select(
-    cards: list[QuizCard], topic: str | None = None, tag: str | None = None, difficulty: str | None = None
-) -> list[QuizCard]:
-    """The cards matching every filter given, as ``Deck.select`` does for pydantic cards."""
+    cards: Iterable[C], topic: str | None = None, tag: str | None = None, difficulty: str | None = None
+) -> list[C]:
+    """The cards matching every filter given: index cards here, pydantic cards for ``Deck.select`` (both have
+    ``topic``, ``tags`` and ``difficulty``; the topic and difficulty enums compare equal to their strings)."""
     return [
         card
         for card in cards

@@ -2,3 +2,7 @@
 
 Importing this package imports nothing heavy; each proof module imports torch itself.
 """
+
+# The building blocks, not the proof of one card: the one list that deck checks, cache keys and the site read.
+# A package (``formulas``) is listed by its folder name.
+SHARED = ("__init__", "__main__", "evidence", "protocol", "reference", "report", "formulas", "figures")

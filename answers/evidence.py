@@ -107,3 +107,44 @@ def format_value(value: Value) -> str:
     if isinstance(value, tuple):
         return "(" + ", ".join(format_value(v) for v in value) + ")"
     return str(value)
+
+
+@dataclass(frozen=True)
+class EvidenceText:
+    """Evidence as the words every output shows (terminal, site, Anki, ``python -m answers.<id>``): plain
+    strings, units attached, so a cached record can be shown without the Evidence it came from."""
+
+    measured: str
+    criterion: str
+    derivation: str
+    counterfactual: str
+    counterfactual_measured: str
+    holds: bool
+    counterfactual_holds: bool
+    details: dict[str, str]
+
+    @property
+    def counterfactual_outcome(self) -> str:
+        return "still holds: the check cannot tell" if self.counterfactual_holds else "fails, as it must"
+
+    def to_json(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> EvidenceText:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+def evidence_text(ev: Evidence) -> EvidenceText:
+    """The one formatter of evidence."""
+    unit = f" {ev.unit}" if ev.unit else ""
+    return EvidenceText(
+        measured=format_value(ev.measured) + unit,
+        criterion=ev.criterion() + unit,
+        derivation=ev.derivation,
+        counterfactual=ev.counterfactual,
+        counterfactual_measured=format_value(ev.counterfactual_measured) + unit,
+        holds=ev.holds,
+        counterfactual_holds=ev.counterfactual_holds,
+        details={key: format_value(value) for key, value in ev.details.items()},
+    )

@@ -10,7 +10,11 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quiz.models import Card
+    from quiz.proofs import ClaimResult, ProofCache
 
 MODEL_ID = 1_607_392_319  # fixed forever: Anki matches notes to their note type by this id
 DECK_ID = 2_059_400_110
@@ -61,7 +65,18 @@ def _model():
     )
 
 
-def _fields(card: Any) -> list[str]:
+def _claim_item(statement: str, result: ClaimResult | None) -> str:
+    """A claim, with its evidence when the proof cache holds it (the export runs no proof)."""
+    if result is None or result.text is None:
+        return f"<li>{html.escape(statement)}</li>"
+    text = result.text
+    evidence = (
+        f"measured {text.measured}, expected {text.criterion}; {text.counterfactual}: {text.counterfactual_outcome}"
+    )
+    return f"<li>{html.escape(statement)} <span class='why'>({html.escape(evidence)})</span></li>"
+
+
+def _fields(card: Card, results: list[ClaimResult] | None = None) -> list[str]:
     question = _html(card.question)
     if card.choices:
         items = "".join(f"<li>{_html(choice.text)}</li>" for choice in card.choices)
@@ -75,15 +90,20 @@ def _fields(card: Any) -> list[str]:
         explanation += _html(
             "## Pitfalls\n\n" + "\n".join(f"- **{p.verdict.upper()}:** “{p.myth}” — {p.truth}" for p in card.pitfalls)
         )
-    claims = "".join(f"<li>{html.escape(claim.statement)}</li>" for claim in card.claims)
+    shown = results or [None] * len(card.claims)
+    claims = "".join(_claim_item(claim.statement, r) for claim, r in zip(card.claims, shown, strict=True))
     explanation += f"<p class='why'>Proved by running code (quiz verify {card.id}):</p><ul class='why'>{claims}</ul>"
     meta = html.escape(f"{card.topic.title} · {card.difficulty}")
     return [card.id, question, answer, explanation, meta]
 
 
-def export(cards: list[Any], path: Path) -> int:
-    """Write ``cards`` (pydantic Cards) as an .apkg at ``path``; returns how many notes were written."""
+def export(cards: list[Card], path: Path, cache: ProofCache | None = None, answers_dir: Path | None = None) -> int:
+    """Write ``cards`` as an .apkg at ``path``, with the evidence ``cache`` holds for them; returns how many
+    notes were written."""
     import genanki
+
+    from quiz.paths import DEFAULT_ANSWERS
+    from quiz.proofs import proof_key
 
     model = _model()
     deck = genanki.Deck(DECK_ID, DECK_NAME)
@@ -91,7 +111,9 @@ def export(cards: list[Any], path: Path) -> int:
         deck.add_note(
             genanki.Note(
                 model=model,
-                fields=_fields(card),
+                fields=_fields(
+                    card, cache.claims(card, proof_key(card, answers_dir or DEFAULT_ANSWERS)) if cache else None
+                ),
                 guid=genanki.guid_for("transformer-proofs", card.id),
                 tags=[card.topic.value, card.difficulty.value, *card.tags],
             )

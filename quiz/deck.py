@@ -83,7 +83,7 @@ class Deck:
         return self.cards[card_id]
 
     def select(self, topic: str | None = None, tag: str | None = None, difficulty: str | None = None) -> list[Card]:
-        from quiz.index import select
+        from quiz.filters import select
 
         return select(self, topic, tag, difficulty)
 

@@ -7,7 +7,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 
-from quiz.index import QuizCard
+from quiz.cache import CardView
 from quiz.session import Answered, Grade, Kind, Question, Reason, make_question
 
 MINUTES_PER_QUESTION = 2.0  # about what one interview question takes, answer and follow-up included
@@ -15,10 +15,10 @@ MINUTES_PER_QUESTION = 2.0  # about what one interview question takes, answer an
 PREFERENCE = (Kind.NUMERIC, Kind.CHOICE, Kind.RECALL)
 
 
-def plan_interview(cards: list[QuizCard], minutes: float, seed: int | None = None) -> list[Question]:
+def plan_interview(cards: list[CardView], minutes: float, seed: int | None = None) -> list[Question]:
     """About one question per two minutes, taken round-robin from the topics so none dominates."""
     rng = random.Random(seed)
-    by_topic: dict[str, list[QuizCard]] = defaultdict(list)
+    by_topic: dict[str, list[CardView]] = defaultdict(list)
     for card in sorted(cards, key=lambda c: c.id):
         by_topic[card.topic].append(card)
     for group in by_topic.values():
@@ -26,7 +26,7 @@ def plan_interview(cards: list[QuizCard], minutes: float, seed: int | None = Non
     order = sorted(by_topic)
     rng.shuffle(order)
     wanted = max(1, min(len(cards), round(minutes / MINUTES_PER_QUESTION)))
-    picked: list[QuizCard] = []
+    picked: list[CardView] = []
     while len(picked) < wanted:
         for topic in order:
             if by_topic[topic] and len(picked) < wanted:

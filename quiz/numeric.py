@@ -11,9 +11,12 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quiz.errors import QuizError
+
+if TYPE_CHECKING:
+    from quiz.cache import NumericView
 
 
 class AnswerFormatError(QuizError):
@@ -201,14 +204,11 @@ class NumericInstance:
         return close_enough(given, self.expected, self.tolerance), given
 
 
-def draw(numeric: dict[str, Any], rng: random.Random) -> NumericInstance:
-    """A configuration of a NumericQuestion (as a dict): one value per parameter, drawn with ``rng``."""
+def draw(numeric: NumericView, rng: random.Random) -> NumericInstance:
+    """A configuration of a NumericQuestion: one value per parameter, drawn with ``rng``."""
     from answers.formulas import FORMULAS  # pure Python, but only needed once a numeric question is asked
 
-    params = {
-        name: (values[0] if len(values) == 1 else rng.choice(values)) for name, values in numeric["params"].items()
-    }
-    expected = float(FORMULAS[numeric["formula"]](**params))
-    prompt = numeric["prompt"].format(**{name: format_param(v) for name, v in params.items()})
-    unit = str(numeric["unit"])
-    return NumericInstance(prompt, numeric["formula"], params, expected, unit, float(numeric.get("tolerance", 0.01)))
+    params = {name: (values[0] if len(values) == 1 else rng.choice(values)) for name, values in numeric.params.items()}
+    expected = float(FORMULAS[numeric.formula](**params))
+    prompt = numeric.prompt.format(**{name: format_param(v) for name, v in params.items()})
+    return NumericInstance(prompt, numeric.formula, params, expected, str(numeric.unit), float(numeric.tolerance))

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Any
 
-from quiz.index import QuizCard
+from quiz.cache import CardView, ChoiceView, NumericView
 from quiz.numeric import NumericInstance, draw, format_quantity
 from quiz.store import Progress, Store
+from quiz.vocab import CHOICE_LETTERS
 
 
 class Grade(IntEnum):
@@ -40,7 +40,7 @@ class Reason(StrEnum):
     NEW = "new"
 
 
-def kinds_of(card: QuizCard) -> list[Kind]:
+def kinds_of(card: CardView) -> list[Kind]:
     return [Kind.RECALL] + [Kind.CHOICE] * bool(card.choices) + [Kind.NUMERIC] * bool(card.numeric)
 
 
@@ -54,11 +54,11 @@ class Outcome:
 
 @dataclass
 class Question:
-    card: QuizCard
+    card: CardView
     kind: Kind
     reason: Reason
-    choices: list[dict[str, Any]] = field(default_factory=list)  # shuffled, for CHOICE
-    template: dict[str, Any] | None = None  # the NumericQuestion asked, for NUMERIC
+    choices: list[ChoiceView] = field(default_factory=list)  # shuffled, for CHOICE
+    template: NumericView | None = None  # the NumericQuestion asked, for NUMERIC
     draw_seed: int = 0
     _numeric: NumericInstance | None = field(default=None, repr=False)
 
@@ -72,12 +72,12 @@ class Question:
     def check_choice(self, index: int) -> Outcome:
         """Grade the choice at ``index`` (0-based, in the order shown)."""
         picked = self.choices[index]
-        right = next(c for c in self.choices if c["correct"])
-        letter = "abcdefghij"[index]
-        if picked["correct"]:
-            return Outcome(True, Grade.GOOD, picked.get("why") or "", f"{letter}: {picked['text']}")
-        why = picked.get("why") or ""
-        return Outcome(False, Grade.AGAIN, f"{why}\nThe answer: {right['text']}", f"{letter}: {picked['text']}")
+        right = next(c for c in self.choices if c.correct)
+        letter = CHOICE_LETTERS[index]
+        if picked.correct:
+            return Outcome(True, Grade.GOOD, picked.why or "", f"{letter}: {picked.text}")
+        why = picked.why or ""
+        return Outcome(False, Grade.AGAIN, f"{why}\nThe answer: {right.text}", f"{letter}: {picked.text}")
 
     def check_numeric(self, text: str) -> Outcome:
         """Grade a typed value; raises AnswerFormatError (ask again) when it cannot be read."""
@@ -92,7 +92,7 @@ class Question:
         return Outcome(right, Grade.GOOD if right else Grade.AGAIN, feedback, f"{text.strip()} → {given:.6g}")
 
 
-def make_question(card: QuizCard, kind: Kind, reason: Reason, rng: random.Random) -> Question:
+def make_question(card: CardView, kind: Kind, reason: Reason, rng: random.Random) -> Question:
     question = Question(card, kind, reason)
     if kind is Kind.CHOICE:
         question.choices = list(card.choices)
@@ -104,7 +104,7 @@ def make_question(card: QuizCard, kind: Kind, reason: Reason, rng: random.Random
 
 
 def plan(
-    cards: Iterable[QuizCard],
+    cards: Iterable[CardView],
     progress: dict[str, Progress],
     now: datetime,
     *,
@@ -122,7 +122,7 @@ def plan(
     rng = random.Random(seed)
     pool = sorted((c for c in cards if kind is None or kind in kinds_of(c)), key=lambda c: c.id)
     due: list[tuple[datetime, Question]] = []
-    fresh: list[QuizCard] = []
+    fresh: list[CardView] = []
     for card in pool:
         seen = progress.get(card.id)
         if seen is None:
@@ -138,7 +138,7 @@ def plan(
     return questions[:count] if count else questions
 
 
-def _ask(card: QuizCard, reason: Reason, kind: Kind | None, rng: random.Random) -> Question:
+def _ask(card: CardView, reason: Reason, kind: Kind | None, rng: random.Random) -> Question:
     return make_question(card, kind or rng.choice(kinds_of(card)), reason, rng)
 
 

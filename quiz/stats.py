@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from quiz.index import QuizCard
+from quiz.cache import CardView
 from quiz.scheduler import stability
 from quiz.store import Progress, Review
 
@@ -46,8 +46,8 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def compute(cards: list[QuizCard], progress: dict[str, Progress], reviews: list[Review], now: datetime) -> Stats:
-    by_topic: dict[str, list[QuizCard]] = defaultdict(list)
+def compute(cards: list[CardView], progress: dict[str, Progress], reviews: list[Review], now: datetime) -> Stats:
+    by_topic: dict[str, list[CardView]] = defaultdict(list)
     titles: dict[str, str] = {}
     for card in cards:
         by_topic[card.topic].append(card)

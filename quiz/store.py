@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from quiz.errors import QuizError
+from quiz.paths import APP_NAME
 
 APPLICATION_ID = 0x51554959  # "QUIY": marks a quiz progress database
 SCHEMA_VERSION = 1
-APP_NAME = "transformer-proofs"
 DB_ENV = "QUIZ_DB"
 NOW_ENV = "QUIZ_NOW"
 

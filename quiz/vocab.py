@@ -58,3 +58,7 @@ class Unit(StrEnum):
     NATS = "nats"
     RADIANS = "radians"
     TOKENS = "tokens"
+
+
+# How choices are labelled wherever they are shown or typed.
+CHOICE_LETTERS = "abcdefghij"

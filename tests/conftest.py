@@ -69,6 +69,13 @@ class DeckBuilder:
         return load_deck(self.questions, self.answers, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Card index and proof records in a folder of this test's own: a proof cached by one test must not answer
+    for another's module, and no test writes into the user's cache."""
+    monkeypatch.setenv("QUIZ_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def deck_builder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeckBuilder:
     monkeypatch.chdir(tmp_path)  # error messages show paths relative to the working directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quiz.deck import load_deck
-from quiz.runner import run_claim
+from quiz.proofs import run_claim
 
 DECK = load_deck()
 CLAIMS = [(card, i) for card in DECK for i in range(len(card.claims))]

@@ -143,7 +143,7 @@ def test_checking_a_deck_reads_its_proofs_without_trust(valid_deck, run):
 
 
 def test_a_claim_that_hangs_is_stopped_and_reported(deck_builder, monkeypatch):
-    from quiz import runner
+    from quiz import proofs
 
     deck_builder.card()
     deck_builder.module(
@@ -152,7 +152,7 @@ def test_a_claim_that_hangs_is_stopped_and_reported(deck_builder, monkeypatch):
         )
     )
     deck = deck_builder.load()
-    result = runner.run_claim(deck.get("tiny-card"), 0, deck.answers_dir, trusted=True, timeout=0.2)
+    result = proofs.run_claim(deck.get("tiny-card"), 0, deck.answers_dir, trusted=True, timeout=0.2)
     assert result.error == "ClaimTimeout: ran past the 0.2 s limit" and not result.passed
 
 

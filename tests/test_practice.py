@@ -106,7 +106,7 @@ def test_an_unreadable_numeric_answer_is_asked_again_not_marked_wrong(env):
 
 def test_generated_numeric_questions_draw_fresh_configurations_with_the_formula_answer(tmp_path, monkeypatch):
     from answers.formulas import FORMULAS
-    from quiz.index import load_index
+    from quiz.cache import load_index
     from quiz.session import Kind, plan
 
     monkeypatch.setenv("QUIZ_CACHE_DIR", str(tmp_path / "cache"))
@@ -302,7 +302,7 @@ def test_stats_reports_reviews_accuracy_retention_mastery_and_a_week_forecast(en
 
 
 def test_interview_is_timed_and_ends_with_a_score_and_the_weakest_topic(env):
-    from quiz.index import load_index
+    from quiz.cache import load_index
     from quiz.interview import plan_interview
 
     typed = []  # a wrong answer to every question of the interview the CLI will plan with seed 2
@@ -322,7 +322,7 @@ def test_interview_is_timed_and_ends_with_a_score_and_the_weakest_topic(env):
 
 
 def test_interview_balances_topics(tmp_path, monkeypatch):
-    from quiz.index import load_index
+    from quiz.cache import load_index
     from quiz.interview import plan_interview
 
     monkeypatch.setenv("QUIZ_CACHE_DIR", str(tmp_path / "cache"))
@@ -360,7 +360,7 @@ def test_export_anki_refuses_a_path_that_is_not_apkg(env, tmp_path):
 
 def test_the_index_is_read_from_the_cache_until_a_card_file_changes(tmp_path, monkeypatch):
     import quiz.deck
-    from quiz.index import load_index
+    from quiz.cache import load_index
 
     monkeypatch.setenv("QUIZ_CACHE_DIR", str(tmp_path / "cache"))
     deck = write_deck(tmp_path / "deck")
@@ -388,7 +388,7 @@ def test_a_cached_index_loads_without_yaml_or_pydantic(tmp_path):
     deck = write_deck(tmp_path / "deck")
     code = (
         "import sys\n"
-        "from quiz.index import load_index\n"
+        "from quiz.cache import load_index\n"
         f"cards = load_index({str(deck)!r})\n"
         "print(len(cards), 'yaml' in sys.modules, 'pydantic' in sys.modules)\n"
     )

@@ -16,9 +16,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from quiz import sitegen
+from quiz import proofs
 from quiz.cli import main
-from quiz.sitegen import Options, function_sources, generate, proof_key
+from quiz.proofs import proof_key
+from quiz.site import Options, build_site, generate
+from quiz.site import build as site_build
+from quiz.site.katex import fetch_katex
+from quiz.site.pages import _inline_html
+from quiz.site.sources import function_sources
 
 PITFALL_CARD = """\
 id: tiny-card
@@ -130,7 +135,7 @@ def three_is_odd() -> Evidence:
 @pytest.fixture(scope="session")
 def katex_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("katex-cache")
-    return sitegen._fetch_katex(cache).parent
+    return fetch_katex(cache).parent
 
 
 @pytest.fixture
@@ -210,7 +215,7 @@ def test_cache_key_covers_the_shared_modules_and_local_imports(tmp_path, monkeyp
     shared.mkdir()
     for name in ("evidence.py", "reference.py", "helpers.py"):
         (shared / name).write_text(f"# {name}\n")
-    monkeypatch.setattr(sitegen, "DEFAULT_ANSWERS", shared)
+    monkeypatch.setattr(proofs, "DEFAULT_ANSWERS", shared)
     module = valid_deck.answers / "tiny_card.py"
     module.write_text("from answers.helpers import x\n" + module.read_text())
     card = valid_deck.load().get("tiny-card")
@@ -287,8 +292,8 @@ def test_stale_pages_are_removed_when_a_card_goes(site_deck):
 
 def test_strict_mkdocs_build_produces_a_page_per_card_and_a_search_index(site_deck, tmp_path):
     out = tmp_path / "out"
-    summary = sitegen.build_site(out, site_deck.docs, site_deck.options, strict=True)
-    assert summary["cards"] == 2 and summary["proved"] == 3
+    report = build_site(out, site_deck.docs, site_deck.options, strict=True)
+    assert report.cards == 2 and report.proved == 3
     assert (out / "scaling/tiny-card/index.html").is_file()
     assert (out / "assets/katex/katex.min.js").is_file()
     index = json.loads((out / "search/search_index.json").read_text())
@@ -299,17 +304,17 @@ def test_strict_mkdocs_build_produces_a_page_per_card_and_a_search_index(site_de
 
 def test_rebuild_with_nothing_changed_skips_mkdocs_and_a_changed_card_rebuilds(site_deck, tmp_path):
     out = tmp_path / "out"
-    assert sitegen.build_site(out, site_deck.docs, site_deck.options)["mkdocs"] is True
-    assert sitegen.build_site(out, site_deck.docs, site_deck.options)["mkdocs"] is False
+    assert build_site(out, site_deck.docs, site_deck.options).mkdocs is True
+    assert build_site(out, site_deck.docs, site_deck.options).mkdocs is False
     card = site_deck.questions / "masking/other-card.yaml"
     card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
-    assert sitegen.build_site(out, site_deck.docs, site_deck.options)["mkdocs"] is True
+    assert build_site(out, site_deck.docs, site_deck.options).mkdocs is True
     assert "Is three an odd number?" in (out / "masking/other-card/index.html").read_text()
     assert len(site_deck.runs()) == 3, "editing a card's text proves nothing again"
 
 
 def test_cli_site_build_reports_the_cache_and_prints_the_output(site_deck, tmp_path, monkeypatch):
-    monkeypatch.setattr(sitegen, "DEFAULT_DOCS", tmp_path / "cli-docs")
+    monkeypatch.setattr(site_build, "DEFAULT_DOCS", tmp_path / "cli-docs")
     args = [
         "site",
         "build",
@@ -336,7 +341,7 @@ def test_cli_site_build_reports_an_invalid_deck_as_errors(deck_builder, tmp_path
 
 
 def test_cli_site_build_refuses_to_run_an_untrusted_answers_folder(site_deck, tmp_path, monkeypatch):
-    monkeypatch.setattr(sitegen, "DEFAULT_DOCS", tmp_path / "cli-docs")
+    monkeypatch.setattr(site_build, "DEFAULT_DOCS", tmp_path / "cli-docs")
     args = ["site", "build", "--questions", str(site_deck.questions), "--answers", str(site_deck.answers)]
     result = CliRunner().invoke(main, [*args, "--cache", str(site_deck.options.cache)])
     assert result.exit_code == 1
@@ -349,7 +354,7 @@ def _prose_outside_math(markdown_text: str) -> str:
     formula the site cannot render (unbalanced, or a closing `$` after a space)."""
     import re
 
-    html = sitegen._inline_html(markdown_text.replace("\\$", ""))
+    html = _inline_html(markdown_text.replace("\\$", ""))
     html = re.sub(r'<span class="arithmatex">.*?</span>|<div class="arithmatex">.*?</div>', "", html, flags=re.S)
     return re.sub(r"<code>.*?</code>", "", html, flags=re.S)
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from quiz.deck import DEFAULT_QUESTIONS, PROJECT_ROOT
-from quiz.sitegen import Options, build_site
+from quiz.site import Options, build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "artifacts"

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli import err, filters, main, out, with_deck
+from quiz.cli.base import err, filters, main, out, with_deck
 
 if TYPE_CHECKING:
     from quiz.deck import Deck
+    from quiz.models import Card
+    from quiz.proofs import ClaimResult
 
 
 @main.command("list")
@@ -54,35 +56,39 @@ def list_cards(deck: Deck, topic: str | None, tag: str | None, difficulty: str |
 @click.option("--answer", is_flag=True, help="Also show the answer, explanation, pitfalls and evidence.")
 @with_deck
 def show(deck: Deck, card_id: str, answer: bool) -> None:
-    """Show a card's question; with --answer, everything, with its proofs run live.
+    """Show a card's question; with --answer, everything, with its proofs' evidence (run unless cached).
 
     Example: quiz show sqrt-dk-scaling --answer
     """
-    from quiz.render import answer_view, question_panel
+    from quiz.cache import card_view
+    from quiz.cli.views import answer_view, question_panel
 
     card = deck.get(card_id)
-    out.print(question_panel(card))
+    view = card_view(card)
+    out.print(question_panel(view))
     if answer:
         results = _run_with_progress([card], deck)
-        out.print(answer_view(card, results))
+        out.print(answer_view(view, results))
 
 
 @main.command()
 @click.argument("card_ids", nargs=-1, metavar="[ID]...")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per claim.")
+@click.option("--fresh", is_flag=True, help="Run every claim again, even those cached since they last passed.")
 @with_deck
-def verify(deck: Deck, card_ids: tuple[str, ...], as_json: bool) -> None:
+def verify(deck: Deck, card_ids: tuple[str, ...], as_json: bool, fresh: bool) -> None:
     """Run the proofs: every claim must hold and its counterfactual must fail.
 
-    Exit status 1 if any claim fails. Example: quiz verify causal-masking
+    A card whose proof module (and every module it imports, and torch) is unchanged since its claims last
+    passed answers from the cache. Exit status 1 if any claim fails. Example: quiz verify causal-masking
     """
-    from quiz.render import evidence_table, verify_summary
+    from quiz.cli.views import evidence_table, verify_summary
 
     cards = [deck.get(i) for i in card_ids] if card_ids else list(deck)
     start = time.perf_counter()
-    results = _run_with_progress(cards, deck)
+    results = _run_with_progress(cards, deck, fresh)
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([{**r.to_json(), "cached": r.cached} for r in results], indent=2, ensure_ascii=False))
     else:
         out.print(evidence_table(results))
         out.print(verify_summary(results, time.perf_counter() - start))
@@ -101,11 +107,12 @@ def check(deck: Deck) -> None:
     click.echo(f"{len(deck)} cards, {claims} claims: all valid")
 
 
-def _run_with_progress(cards: list, deck: Deck) -> list:
-    """Run the cards' claims, with a progress bar on stderr when it is a terminal."""
+def _run_with_progress(cards: list[Card], deck: Deck, fresh: bool = False) -> list[ClaimResult]:
+    """The cards' claim results, from the proof cache or run, with a progress bar on stderr when it is a
+    terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from quiz.runner import run_claims
+    from quiz.proofs import ProofCache, prove
 
     total = sum(len(card.claims) for card in cards)
     with Progress(
@@ -119,7 +126,7 @@ def _run_with_progress(cards: list, deck: Deck) -> list:
     ) as progress:
         task = progress.add_task("importing torch…", total=total)
 
-        def advance(result) -> None:
+        def advance(result: ClaimResult) -> None:
             progress.update(task, advance=1, description=f"{result.card} · {result.claim}")
 
-        return list(run_claims(cards, on_result=advance, answers_dir=deck.answers_dir, trusted=deck.trusted))
+        return prove(cards, deck.answers_dir, trusted=deck.trusted, cache=ProofCache(), fresh=fresh, on_result=advance)

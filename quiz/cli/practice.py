@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from quiz.cli import DeckSource, deck_source, err, fail, filters, main, out, with_deck
+from quiz.cli.base import DeckSource, deck_source, err, filters, main, out
 from quiz.errors import QuizError
+from quiz.vocab import CHOICE_LETTERS
 
 if TYPE_CHECKING:
-    from quiz.deck import Deck
+    from quiz.cache import CardView
 
 _GRADES = {"1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -64,8 +65,9 @@ def _db_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def _cards(source: DeckSource, topic: str | None, tag: str | None, difficulty: str | None) -> list:
-    from quiz.index import load_index, select
+def _cards(source: DeckSource, topic: str | None, tag: str | None, difficulty: str | None) -> list[CardView]:
+    from quiz.cache import load_index
+    from quiz.filters import select
 
     chosen = select(load_index(source.questions, source.answers), topic, tag, difficulty)
     if not chosen:
@@ -110,15 +112,14 @@ def _ask(text: str) -> str:
     return answer
 
 
-def _prove(card, source: DeckSource) -> None:
-    """Run the card's proofs and show the evidence. torch is imported here and nowhere else in the quiz."""
-    from quiz.render import evidence_table
-    from quiz.runner import run_claims
+def _prove(card: CardView, source: DeckSource) -> None:
+    """The card's evidence, from the proof cache or run (then torch is imported: here and nowhere else)."""
+    from quiz.cli.views import evidence_table
+    from quiz.proofs import ProofCache, prove
 
-    full = card.to_card()
     try:
-        with err.status(f"Proving {len(full.claims)} claims (the first run imports torch)…", spinner="dots"):
-            results = list(run_claims([full], answers_dir=source.answers, trusted=source.trusted))
+        with err.status(f"Proving {len(card.claims)} claims (the first run imports torch)…", spinner="dots"):
+            results = prove([card], source.answers, trusted=source.trusted, cache=ProofCache())
     except QuizError as error:  # e.g. an untrusted answers folder: say so, and go on with the session
         err.print(f"Error: {error}", markup=False, highlight=False)
         return
@@ -127,9 +128,9 @@ def _prove(card, source: DeckSource) -> None:
     out.print(f"{proved} of {len(results)} claims proved by running code.")
 
 
-def _after_menu(card, source: DeckSource, allow_answer: bool) -> None:
+def _after_menu(card: CardView, source: DeckSource, allow_answer: bool) -> None:
     """After an auto-graded answer: move on, or look at the full answer or its proofs first."""
-    from quiz.render import answer_view
+    from quiz.cli.views import answer_view
 
     keys = "Enter next" + (" · a answer" if allow_answer else "") + " · p prove it · q quit"
     while True:
@@ -146,8 +147,8 @@ def _after_menu(card, source: DeckSource, allow_answer: bool) -> None:
 
 def _ask_question(session, question, position: str, source: DeckSource, interview: bool = False):
     """Ask one question, save the answer, and return what was saved."""
+    from quiz.cli.views import answer_view, choices_view, question_panel, verdict
     from quiz.numeric import AnswerFormatError
-    from quiz.render import answer_view, choices_view, question_panel, verdict
     from quiz.session import Grade, Kind, Reason
 
     card = question.card
@@ -161,7 +162,7 @@ def _ask_question(session, question, position: str, source: DeckSource, intervie
     start = time.monotonic()
     if question.kind is Kind.CHOICE:
         out.print(choices_view(question.choices))
-        letters = "abcdefghij"[: len(question.choices)]
+        letters = CHOICE_LETTERS[: len(question.choices)]
         while True:
             key = _ask(f"Your choice ({'/'.join(letters)})").lower()
             index = letters.find(key) if len(key) == 1 and key.isalpha() else int(key) - 1 if key.isdigit() else -1
@@ -238,11 +239,8 @@ def take(
     from quiz.session import Kind, Session, plan
     from quiz.store import now_utc
 
-    try:
-        cards = _cards(source, topic, tag, difficulty)
-        store = _store(db)
-    except QuizError as error:
-        fail(error)
+    cards = _cards(source, topic, tag, difficulty)
+    store = _store(db)
     try:
         progress = store.progress()
         questions = plan(
@@ -268,14 +266,14 @@ def take(
             + ", ".join(f"{n} {name}" for name, n in summary.items())
         )
         stop.exit_if_interrupted()
-    except QuizError as error:
-        fail(error)
     finally:
         store.close()
 
 
 @main.command()
-@click.option("--minutes", type=click.IntRange(min=1, max=240), default=30, show_default=True)
+@click.option(
+    "--minutes", type=click.IntRange(min=1, max=240), default=30, show_default=True, help="Length of the interview."
+)
 @click.option("--seed", type=int, help="Same seed, same interview.")
 @filters
 @_db_option
@@ -297,11 +295,8 @@ def interview(
     from quiz.session import Session
     from quiz.store import now_utc
 
-    try:
-        cards = _cards(source, topic, tag, difficulty)
-        store = _store(db)
-    except QuizError as error:
-        fail(error)
+    cards = _cards(source, topic, tag, difficulty)
+    store = _store(db)
     try:
         questions = plan_interview(cards, minutes, seed)
         session = Session(store, questions, clock=now_utc, mode="interview")
@@ -318,8 +313,6 @@ def interview(
                 _ask_question(session, question, position, source, interview=True)
         _print_report(report(session.answered, len(questions), time.monotonic() - start))
         stop.exit_if_interrupted()
-    except QuizError as error:
-        fail(error)
     finally:
         store.close()
 
@@ -356,16 +349,13 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
 
     Example: quiz stats --json
     """
-    from quiz.index import load_index
+    from quiz.cache import load_index
     from quiz.stats import compute
     from quiz.store import now_utc
 
-    try:
-        cards = load_index(source.questions, source.answers)
-        with _store(db) as store:
-            result = compute(cards, store.progress(), store.reviews(), now_utc())
-    except QuizError as error:
-        fail(error)
+    cards = load_index(source.questions, source.answers)
+    with _store(db) as store:
+        result = compute(cards, store.progress(), store.reviews(), now_utc())
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
@@ -390,27 +380,3 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     )
     out.print(table)
     out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))
-
-
-@main.group()
-def export() -> None:
-    """Export the cards to other study tools."""
-
-
-@export.command("anki")
-@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
-@with_deck
-def export_anki(deck: Deck, path: Path) -> None:
-    """Write an Anki deck (.apkg); importing a newer export updates the same notes.
-
-    Example: quiz export anki transformer.apkg
-    """
-    from quiz.anki import export as write_apkg
-
-    if path.suffix != ".apkg":
-        fail(QuizError(f"{path} should end in .apkg, which is what Anki imports"))
-    try:
-        written = write_apkg(list(deck), path)
-    except OSError as exc:
-        fail(QuizError(f"cannot write {path}: {exc.strerror}"))
-    err.print(f"Wrote {written} cards to {path}")

@@ -1,23 +1,28 @@
-"""The study site: ``quiz site build`` and ``quiz site serve``, thin over ``quiz.sitegen``."""
+"""The study site: ``quiz site build`` and ``quiz site serve``, thin over ``quiz.site``."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from quiz.cli import DeckSource, deck_source, err, fail, main
-from quiz.errors import QuizError
+from quiz.cli.base import DeckSource, deck_source, err, main
+
+if TYPE_CHECKING:
+    from quiz.site import Options
 
 
-def _options(source: DeckSource, cache: Path | None, workers: int):
-    from quiz.sitegen import DEFAULT_CACHE, Options
+def _options(source: DeckSource, cache: Path | None, workers: int) -> Options:
+    from quiz.paths import cache_dir
+    from quiz.site import Options
 
-    return Options(source.questions, source.answers, cache or DEFAULT_CACHE, workers, source.trust_answers)
+    return Options(source.questions, source.answers, cache or cache_dir(), workers, source.trust_answers)
 
 
-def site_options(command):
+def site_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Processes running the proofs."
     )(command)
@@ -25,7 +30,7 @@ def site_options(command):
         "--cache",
         type=click.Path(path_type=Path, file_okay=False),
         default=None,
-        help="Where evidence and figures are cached.  [default: .cache/site/]",
+        help="Where evidence and figures are cached.  [default: the user cache folder, shared with quiz verify]",
     )(command)
     return deck_source(command)
 
@@ -55,27 +60,20 @@ def build_command(
 
     Example: quiz site build && python -m http.server -d site/build
     """
-    from quiz.sitegen import DEFAULT_OUTPUT, build_site
+    from quiz.site import DEFAULT_OUTPUT, build_site
 
     start = time.perf_counter()
-    try:
-        summary = build_site(
-            output or DEFAULT_OUTPUT,
-            options=_options(source, cache, workers),
-            strict=not no_strict,
-        )
-    except QuizError as error:
-        fail(error)
+    report = build_site(output or DEFAULT_OUTPUT, options=_options(source, cache, workers), strict=not no_strict)
     err.print(
-        f"{summary['cards']} cards, {summary['proved']} of {summary['claims']} claims proved, "
-        f"{summary['figures']} figures; proofs run for {summary['cards_proved']} cards, "
-        f"{summary['cards_cached']} from cache; built in {time.perf_counter() - start:.1f} s"
+        f"{report.cards} cards, {report.proved} of {report.claims} claims proved, "
+        f"{report.figures} figures; proofs run for {report.stats.cards_proved} cards, "
+        f"{report.stats.cards_cached} from cache; built in {time.perf_counter() - start:.1f} s"
     )
-    if not summary["mkdocs"]:
+    if not report.mkdocs:
         err.print("nothing changed since the last build: the site on disk is up to date")
-    if summary["proved_ids"]:
-        err.print(f"proved again (new or changed): {', '.join(summary['proved_ids'])}")
-    for failure in summary["failures"]:
+    if report.stats.proved_ids:
+        err.print(f"proved again (new or changed): {', '.join(report.stats.proved_ids)}")
+    for failure in report.failures:
         err.print(f"[yellow]not proved:[/yellow] {failure}")
     click.echo(str((output or DEFAULT_OUTPUT).resolve()))
 
@@ -90,7 +88,7 @@ def serve_command(source: DeckSource, cache: Path | None, workers: int, address:
     """
     import logging
 
-    from quiz.sitegen import serve_site
+    from quiz.site import serve_site
 
     # MkDocs reports rebuilds and broken links through logging; its own CLI shows them, so ours does too.
     handler = logging.StreamHandler()
@@ -98,7 +96,4 @@ def serve_command(source: DeckSource, cache: Path | None, workers: int, address:
     logging.getLogger("mkdocs").addHandler(handler)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
     err.print(f"serving on http://{address}/ (Ctrl-C stops); edits to cards and proofs rebuild the site")
-    try:
-        serve_site(address, options=_options(source, cache, workers))
-    except QuizError as error:
-        fail(error)
+    serve_site(address, options=_options(source, cache, workers))

@@ -1,0 +1,132 @@
+"""What every command shares: the ``main`` group (which turns a QuizError into ``Error:`` lines, once for
+every command), the consoles, and the deck and filter options."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+from rich.console import Console
+
+from quiz.errors import QuizError
+from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, is_own_answers
+from quiz.vocab import Difficulty, Topic
+
+if TYPE_CHECKING:
+    from quiz.deck import Deck
+
+# quiz.deck (yaml, pydantic models) is imported by the commands that load the deck, not here: `quiz take`
+# reads a cached index and must show its first question within 150 ms.
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def fail(error: QuizError) -> NoReturn:
+    """Say what is wrong, one ``Error:`` line per problem, and exit 1."""
+    for line in error.lines():
+        click.echo(f"Error: {line}", err=True)
+    sys.exit(1)
+
+
+def load_deck(*args: Any, **kwargs: Any) -> Deck:
+    """``quiz.deck.load_deck``, imported on first use: see the note on the imports above."""
+    from quiz.deck import load_deck as load
+
+    return load(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class DeckSource:
+    """Where the cards and their proofs come from, and whether those proofs may be run."""
+
+    questions: Path
+    answers: Path
+    trust_answers: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        """The project's own proofs always; a deck's own answers folder only when the user says so."""
+        return self.trust_answers or is_own_answers(self.answers)
+
+    def load(self) -> Deck:
+        return load_deck(self.questions, self.answers, trust_answers=self.trust_answers)
+
+
+def deck_source(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--questions DIR``, ``--answers DIR`` and ``--trust-answers``; pass them as ``source``, unloaded
+    (``quiz take`` reads a cached index instead of the YAML)."""
+
+    @click.option(
+        "--trust-answers",
+        is_flag=True,
+        help="Allow running proof modules from --answers (they are code: only for folders you trust).",
+    )
+    @click.option(
+        "--answers",
+        "answers_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_ANSWERS,
+        show_default="the project's answers/",
+        help="Folder of the deck's own proof modules.",
+    )
+    @click.option(
+        "--questions",
+        "questions_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_QUESTIONS,
+        show_default="the project's questions/",
+        help="Folder of cards to use (<topic>/<card-id>.yaml).",
+    )
+    @wraps(command)
+    def wrapper(*args: Any, questions_dir: Path, answers_dir: Path, trust_answers: bool, **kwargs: Any) -> Any:
+        return command(*args, source=DeckSource(questions_dir, answers_dir, trust_answers), **kwargs)
+
+    return wrapper
+
+
+def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The deck options, with the deck loaded and passed as ``deck``."""
+
+    @deck_source
+    @wraps(command)
+    def wrapper(*args: Any, source: DeckSource, **kwargs: Any) -> Any:
+        return command(*args, deck=source.load(), **kwargs)
+
+    return wrapper
+
+
+def filters(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--difficulty", type=click.Choice([d.value for d in Difficulty]), help="Only cards of this difficulty."
+    )(command)
+    command = click.option("--tag", metavar="TAG", help="Only cards with this tag.")(command)
+    return click.option("--topic", type=click.Choice([t.value for t in Topic]), help="Only this topic.")(command)
+
+
+class QuizGroup(click.Group):
+    """The one place a user error is handled: any QuizError a command raises (or a subcommand's, since
+    groups invoke through here) becomes ``Error:`` lines and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QuizError as error:
+            fail(error)
+
+
+@click.group(cls=QuizGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="transformer-proofs")
+def main() -> None:
+    """A Transformer interview question bank whose every answer is proved by running code.
+
+    \b
+    Start with:  quiz take          (a quiz in the terminal)
+                 quiz show causal-masking --answer
+                 quiz verify        (run every proof)
+    """

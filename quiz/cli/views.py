@@ -1,0 +1,151 @@
+"""The screen: cards and evidence as rich renderables. Only the CLI imports this; the library returns data.
+No printing here either: the commands decide where output goes.
+
+Cheap to import on purpose: the first question of ``quiz take`` is drawn with plain rich Text, and the
+Markdown renderer is imported only when an answer is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from quiz.cli.latex import latex_to_unicode
+from quiz.vocab import CHOICE_LETTERS
+
+if TYPE_CHECKING:
+    from quiz.cache import CardView, ChoiceView
+    from quiz.proofs import ClaimResult
+
+
+_INLINE = re.compile(r"\*\*(.+?)\*\*|`([^`]+)`|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+
+
+def inline_markdown(text: str) -> Text:
+    """Bold, italics and code spans as rich Text: enough for a question, without the Markdown renderer."""
+    out = Text()
+    pos = 0
+    for match in _INLINE.finditer(text):
+        out.append(text[pos : match.start()])
+        if match.group(1):
+            out.append(match.group(1), style="bold")
+        elif match.group(2):
+            out.append(match.group(2), style="cyan")
+        else:
+            out.append(match.group(3), style="italic")
+        pos = match.end()
+    out.append(text[pos:])
+    return out
+
+
+def reflow(text: str) -> str:
+    """Join the lines of each paragraph, as Markdown would: YAML block text is wrapped at 100 columns."""
+    return re.sub(r"(?<!\n)\n(?!\n|\s*[-*+] |\s*\d+\. )", " ", text)
+
+
+def _markdown(text: str) -> RenderableType:
+    from rich.markdown import Markdown
+
+    return Markdown(latex_to_unicode(text))
+
+
+def question_panel(
+    card: CardView, position: str = "", body: str | None = None, note: str = "", plain: bool = False
+) -> RenderableType:
+    """The question (or ``body``, e.g. a drawn numeric prompt) in a panel titled with the card; with
+    ``plain`` (output is not a terminal) a heading line instead of a box, so logs and pipes stay readable."""
+    subtitle = f"{card.topic_title} · {card.difficulty}" + (f" · {position}" if position else "")
+    text = inline_markdown(latex_to_unicode(reflow((body or card.question).strip())))
+    if note:
+        text = Text.assemble(Text(note + "\n\n", style="yellow"), text)
+    if plain:
+        return Text.assemble(Text(f"\n## {card.title} ({subtitle})\n\n", style="bold"), text, "\n")
+    return Panel(text, title=card.title, subtitle=subtitle, expand=False)
+
+
+def choices_view(choices: Sequence[ChoiceView]) -> Text:
+    text = Text()
+    for letter, choice in zip(CHOICE_LETTERS, choices, strict=False):
+        text.append(f"  {letter}) ", style="bold")
+        text.append_text(inline_markdown(latex_to_unicode(choice.text)))
+        text.append("\n")
+    return text
+
+
+def verdict(correct: bool, feedback: str) -> Text:
+    head = Text("✓ Right. ", style="bold green") if correct else Text("✗ Not quite. ", style="bold red")
+    return Text.assemble(head, inline_markdown(latex_to_unicode(feedback.strip())))
+
+
+def answer_view(card: CardView, results: list[ClaimResult] | None = None, explanation: bool = True) -> RenderableType:
+    parts: list[RenderableType] = [Panel(_markdown(card.answer), title="Answer", border_style="green")]
+    if explanation:
+        parts.append(_markdown("## Explanation\n\n" + card.explanation))
+    pitfalls = card.pitfalls
+    if explanation and pitfalls:
+        lines = []
+        for p in pitfalls:
+            lines.append(
+                f"- **{p.verdict.upper()}:** “{p.myth}”" + (f" *({p.source})*" if p.source else "") + f"\n  {p.truth}"
+            )
+        parts.append(_markdown("## Pitfalls\n\n" + "\n".join(lines)))
+    if explanation and card.unmeasured:
+        parts.append(_markdown("**Not measured here:** " + card.unmeasured))
+    if results is not None:
+        parts.append(evidence_table(results, show_card=False))
+    return Group(*parts)
+
+
+def _evidence_title(results: list[ClaimResult]) -> str:
+    cached = len({r.card for r in results if r.cached})
+    if not cached:
+        return "Evidence"
+    cards = len({r.card for r in results})
+    which = "all cards" if cached == cards else f"{cached} of {cards} cards"
+    return f"Evidence (cached: {which} unchanged since their claims passed; --fresh runs them again)"
+
+
+def evidence_table(results: list[ClaimResult], show_card: bool = True) -> Table:
+    table = Table(title=_evidence_title(results), title_justify="left", show_lines=False)
+    if show_card:
+        table.add_column("card", overflow="fold")
+    table.add_column("claim", overflow="fold")
+    table.add_column("measured", justify="right")
+    table.add_column("expected")
+    table.add_column("holds", justify="center")
+    table.add_column("counterfactual (must fail)", overflow="fold")
+    for r in results:
+        ev = r.text
+        holds = Text("✓", style="green") if r.holds else Text("✗", style="bold red")
+        if ev is None or r.error:
+            row = [r.claim, "—", "—", holds, Text(r.error or "", style="red")]
+        else:
+            cf_mark = (
+                Text("✗ fails", style="green") if not ev.counterfactual_holds else Text("✓ HOLDS", style="bold red")
+            )
+            row = [
+                r.claim,
+                ev.measured,
+                ev.criterion,
+                holds,
+                Text.assemble(f"{ev.counterfactual}: {ev.counterfactual_measured} ", cf_mark),
+            ]
+        table.add_row(*([r.card] if show_card else []), *row)
+    return table
+
+
+def verify_summary(results: list[ClaimResult], seconds: float) -> Text:
+    failed = [r for r in results if not r.passed]
+    cards = len({r.card for r in results})
+    style = "bold red" if failed else "bold green"
+    return Text(
+        f"{len(results)} claims on {cards} cards: {len(results) - len(failed)} proved, "
+        f"{len(failed)} failed ({seconds:.1f} s)",
+        style=style,
+    )

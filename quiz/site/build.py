@@ -1,0 +1,113 @@
+"""Running MkDocs on the generated docs folder: ``build_site`` (skipped when nothing it reads has changed)
+and ``serve_site`` (live reload)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from quiz.deck import load_deck
+from quiz.site.options import DEFAULT_DOCS, DEFAULT_OUTPUT, HOOK, MKDOCS_YML, STATIC_ASSETS, Options, SiteError
+from quiz.site.writer import Report, generate
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class _WarningLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def build_stamp(docs_dir: Path, strict: bool) -> str:
+    """Hash of everything the MkDocs build reads: the docs folder, the config and hook, every module of this
+    package, and the versions of MkDocs and the theme."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{strict} {version('mkdocs')} {version('mkdocs-material')}".encode())
+    for path in (MKDOCS_YML, HOOK, *sorted(PACKAGE.glob("*.py"))):
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(docs_dir.rglob("*")):
+        if path.is_file():
+            digest.update(b"\0" + path.relative_to(docs_dir).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _mkdocs_build(output: Path, docs_dir: Path, options: Options, strict: bool) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    warnings = _WarningLog()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(warnings)
+    try:
+        with _environment(options.env()):
+            config = load_config(
+                str(MKDOCS_YML), docs_dir=str(docs_dir.resolve()), site_dir=str(output.resolve()), strict=strict
+            )
+            build(config)
+    except MkDocsException as exc:
+        # MkDocs says only how many warnings aborted a strict build; the warnings themselves are the news.
+        raise SiteError("\n".join([f"mkdocs build failed: {exc}", *warnings.messages])) from exc
+    finally:
+        logger.removeHandler(warnings)
+
+
+def build_site(
+    output: Path | None = None,
+    docs_dir: Path | None = None,
+    options: Options | None = None,
+    strict: bool = True,
+) -> Report:
+    """Generate the pages and build the static site into ``output``; ``Report.mkdocs`` says whether MkDocs
+    had to run."""
+    options = options or Options()
+    output, docs_dir = Path(output or DEFAULT_OUTPUT), Path(docs_dir or DEFAULT_DOCS)
+    # Generating before MkDocs runs fails fast on an invalid deck and tells whether anything changed; the
+    # hook generates again inside the build, which costs a deck load and finds every file up to date.
+    report = generate(docs_dir, options)
+    stamp_file = output / ".quiz-build-stamp"
+    stamp = build_stamp(docs_dir, strict)
+    if (output / "index.html").is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
+        # MkDocs has no incremental build; its output is a function of the docs folder and the config, so an
+        # unchanged stamp means the site on disk is already this build. This keeps a no-change rebuild < 1 s.
+        return replace(report, mkdocs=False)
+    _mkdocs_build(output, docs_dir, options, strict)
+    stamp_file.write_text(stamp)
+    return replace(report, mkdocs=True)
+
+
+def serve_site(address: str = "127.0.0.1:8000", docs_dir: Path | None = None, options: Options | None = None) -> None:
+    """Serve the site with live reload; a change to a card or its proof regenerates the pages."""
+    from mkdocs.commands.serve import serve
+
+    options = options or Options()
+    docs_dir = Path(docs_dir or DEFAULT_DOCS)
+    load_deck(options.questions, options.answers, trust_answers=options.trust_answers)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    watch = [str(Path(options.questions).resolve()), str(Path(options.answers).resolve()), str(STATIC_ASSETS)]
+    with _environment(options.env()):
+        serve(str(MKDOCS_YML), dev_addr=address, docs_dir=str(docs_dir.resolve()), watch=watch, livereload=True)

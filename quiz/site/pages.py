@@ -1,0 +1,322 @@
+"""The Markdown of every page: card, topic, home, errata and self-test. Each function returns text, so pages
+are tested without MkDocs."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+
+from answers.evidence import EvidenceText
+from quiz.deck import Deck
+from quiz.models import Card, Pitfall, Topic
+from quiz.proofs import ClaimResult
+from quiz.site.proving import CardProof
+from quiz.site.sources import SHOWN_REFERENCE, Source
+
+
+def card_path(card: Card) -> str:
+    """Where a card's page lives in the docs folder."""
+    return f"{card.topic.value}/{card.id}.md"
+
+
+def _indent(text: str, by: str = "    ") -> str:
+    return "\n".join(by + line if line.strip() else "" for line in text.strip().splitlines())
+
+
+def _cell(text: str) -> str:
+    """Text safe inside one Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    text = _cell(text)
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}"
+
+
+def _outcome(text: EvidenceText) -> str:
+    # The site's dash, where the terminal report has a colon: the words are the formatter's.
+    return text.counterfactual_outcome.replace(": the check", " — the check")
+
+
+def _relative(from_page: str, to_page: str) -> str:
+    return os.path.relpath(to_page, os.path.dirname(from_page) or ".").replace(os.sep, "/")
+
+
+def _verdict(record: ClaimResult) -> str:
+    if record.error:
+        return ":material-alert: error"
+    if record.passed:
+        return ":material-check-circle:{ .proved } proved"
+    if not record.holds:
+        return ":material-close-circle:{ .refuted } does not hold"
+    return ":material-help-circle:{ .refuted } counterfactual also holds"
+
+
+def evidence_table(card: Card, proof: CardProof) -> str:
+    rows = [
+        "| Claim | Measured | Expected | Counterfactual | Result |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for claim, record in zip(card.claims, proof.claims, strict=True):
+        text = record.text
+        statement = f"[{_cell(claim.statement)}](#claim-{claim.proof})"
+        if text is None:
+            rows.append(f"| {statement} | — | — | — | {_verdict(record)}: {_code(record.error or '')} |")
+            continue
+        counterfactual = f"{_cell(text.counterfactual)}: {_code(text.counterfactual_measured)} → {_outcome(text)}"
+        rows.append(
+            f"| {statement} | {_code(text.measured)} | {_code(text.criterion)} | {counterfactual} "
+            f"| {_verdict(record)} |"
+        )
+    return "\n".join(rows)
+
+
+def _claim_section(card: Card, record: ClaimResult, source: Source | None, sources: dict[str, Source]) -> str:
+    claim = next(c for c in card.claims if c.proof == record.claim)
+    parts = [f"### {claim.statement} {{ #claim-{claim.proof} }}", ""]
+    text = record.text
+    if text is None:
+        parts += ['!!! danger "The proof could not run"', "", f"    `{record.error}`", ""]
+    else:
+        parts += [
+            f"- **Measured:** {_code(text.measured)}",
+            f"- **Expected:** {_code(text.criterion)} — {text.derivation}",
+            f"- **Counterfactual** ({text.counterfactual}): {_code(text.counterfactual_measured)} → {_outcome(text)}",
+            f"- **Result:** {_verdict(record)}",
+        ]
+        if text.details:
+            parts.append("- **Details:**")
+        parts += [f"    - {_cell(key)}: {_code(value)}" for key, value in text.details.items()]
+        parts.append("")
+    if source is not None:
+        module = f"answers/{card.module}.py"
+        parts += [f'```python title="{module}, line {source.line}"', source.text.rstrip("\n"), "```", ""]
+        if source.helpers:
+            parts += _folded("Helpers it calls", [sources[h] for h in source.helpers])
+        if source.references:
+            parts += _folded(f"From {SHOWN_REFERENCE}", list(source.references))
+    return "\n".join(parts)
+
+
+def _folded(title: str, shown: list[Source]) -> list[str]:
+    text = "\n\n".join(s.text.rstrip("\n") for s in shown)
+    names = ", ".join(f"`{s.name}`" for s in shown)
+    return [f'??? abstract "{title}: {names}"', "", "    ```python", _indent(text), "    ```", ""]
+
+
+def _figure_block(card: Card, figure: dict[str, str]) -> str:
+    if "error" in figure:
+        return f'!!! warning "Figure `{figure["name"]}` failed"\n\n    `{figure["error"]}`\n'
+    src = f"../assets/figures/{card.id}/{figure['file']}"
+    alt = _cell(figure["caption"].splitlines()[0]).replace("[", "(").replace("]", ")").replace("$", "")
+    return (
+        '<figure class="proof-figure" markdown="1">\n\n'
+        f"![{alt}]({src})\n\n"
+        f'<figcaption markdown="1">{" ".join(figure["caption"].split())}</figcaption>\n\n'
+        "</figure>\n"
+    )
+
+
+def _pitfall_block(card: Card, pitfall: Pitfall, anchor: str = "") -> str:
+    kind = "failure" if pitfall.verdict == "false" else "warning"
+    label = "False" if pitfall.verdict == "false" else "Imprecise"
+    statement = next(c.statement for c in card.claims if c.proof == pitfall.proof)
+    meta = [f"**Verdict:** {pitfall.verdict}"]
+    if pitfall.source:
+        meta.append(f"**Source:** {pitfall.source}")
+    if pitfall.audit:
+        meta.append(f"**Audit:** {pitfall.audit}")
+    body = "\n\n".join(
+        [
+            f"> {' '.join(pitfall.myth.split())}",
+            pitfall.truth.strip(),
+            " · ".join(meta),
+            f"**Proof:** [{statement}]({anchor}#claim-{pitfall.proof})",
+        ]
+    )
+    return f'!!! {kind} "{label}"\n\n{_indent(body)}\n'
+
+
+def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Source]) -> str:
+    here = card_path(card)
+    tags = "\n".join(f"  - {tag}" for tag in card.tags)
+    proved = sum(r.passed for r in proof.claims)
+    parts = [
+        "---",
+        f"title: {json.dumps(card.title, ensure_ascii=False)}",
+        f"tags:\n{tags}",
+        "---",
+        "",
+        f"# {card.title}",
+        "",
+        f'<p class="card-meta">{html.escape(card.topic.title)} · {card.difficulty.value} · '
+        f"{proved} of {len(card.claims)} claims proved</p>",
+        "",
+        "## Question",
+        "",
+        card.question.strip(),
+        "",
+        '??? success "Answer"',
+        "",
+        _indent(card.answer),
+        "",
+        "## Explanation",
+        "",
+        card.explanation.strip(),
+        "",
+    ]
+    if proof.figures:
+        parts += ["## Figures", "", *(_figure_block(card, figure) for figure in proof.figures)]
+    if card.pitfalls:
+        parts += ["## Pitfalls", "", *(_pitfall_block(card, pitfall) for pitfall in card.pitfalls)]
+    parts += ["## Evidence", "", evidence_table(card, proof), ""]
+    if card.unmeasured:
+        parts += ['!!! note "Not measured here"', "", _indent(card.unmeasured), ""]
+    parts += ["## Proofs", ""]
+    for record in proof.claims:
+        parts.append(_claim_section(card, record, sources.get(record.claim), sources))
+    if card.related:
+        parts += ["## Related", ""]
+        for other in card.related:
+            if other in deck.cards:
+                target = deck.cards[other]
+                parts.append(f"- [{target.title}]({_relative(here, card_path(target))})")
+        parts.append("")
+    if card.references:
+        parts += ["## References", ""]
+        parts += [f"- [{r.title}]({r.url})" if r.url else f"- {r.title}" for r in card.references]
+        parts.append("")
+    if card.asked_in:
+        parts += ["## Asked as", ""]
+        parts += [f"- {' '.join(q.question.split())} *(seed {q.seed})*" for q in card.asked_in]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split())
+    end = flat.find("? ")
+    return flat if end < 0 else flat[: end + 1]
+
+
+def topic_page(topic: Topic, cards: list[Card], proofs: dict[str, CardProof]) -> str:
+    parts = [f"# {topic.title}", "", "| Card | Difficulty | Claims proved |", "| --- | --- | --- |"]
+    for card in cards:
+        proved = sum(r.passed for r in proofs[card.id].claims)
+        parts.append(
+            f"| [{_cell(card.title)}]({card.id}.md) | {card.difficulty.value} | {proved} / {len(card.claims)} |"
+        )
+    parts.append("")
+    for card in cards:
+        parts += [f"## [{card.title}]({card.id}.md)", "", _first_sentence(card.question), ""]
+    return "\n".join(parts)
+
+
+def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
+    """Every pitfall of every card: what the source material gets wrong, with the claim that shows it."""
+    entries = [(card, pitfall) for card in deck for pitfall in card.pitfalls]
+    # Audit ids are C1, C2…, so sort them as numbers; pitfalls without one go last, by card.
+    entries.sort(key=lambda e: (e[1].audit is None, int((e[1].audit or "C0")[1:]), e[0].id))
+    false = sum(p.verdict == "false" for _, p in entries)
+    parts = [
+        "# Errata",
+        "",
+        f"What the source material gets wrong: {len(entries)} statements, {false} false and "
+        f"{len(entries) - false} imprecise, each refuted or sharpened by a claim that runs.",
+        "",
+        "| Audit | What is said | Verdict | Source | Refuted by |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for i, (card, pitfall) in enumerate(entries, 1):
+        record = next(r for r in proofs[card.id].claims if r.claim == pitfall.proof)
+        link = f"{card_path(card)}#claim-{pitfall.proof}"
+        parts.append(
+            f"| {pitfall.audit or '—'} | [{_cell(_short(pitfall.myth))}](#erratum-{i}) | {pitfall.verdict} "
+            f"| {_cell(pitfall.source or '—')} | [{_cell(card.title)}]({link}) {_verdict(record)} |"
+        )
+    parts.append("")
+    for i, (card, pitfall) in enumerate(entries, 1):
+        title = f"{pitfall.audit}: " if pitfall.audit else ""
+        parts += [
+            f"## {title}{_short(pitfall.myth, 70)} {{ #erratum-{i} }}",
+            "",
+            f"From [{card.title}]({card_path(card)}).",
+            "",
+            _pitfall_block(card, pitfall, anchor=card_path(card)),
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def _short(text: str, limit: int = 100) -> str:
+    """One line of at most ``limit`` characters, cut at a word, for tables and headings."""
+    flat = " ".join(text.split()).replace("$", "")  # half a formula would not render; drop the delimiters
+    if len(flat) <= limit:
+        return flat
+    return flat[: flat.rfind(" ", 0, limit - 1)].rstrip(",;:") + " …"
+
+
+def home_page(deck: Deck, proofs: dict[str, CardProof], topics: list[Topic]) -> str:
+    claims = [r for p in proofs.values() for r in p.claims]
+    proved = sum(r.passed for r in claims)
+    figures = sum("file" in f for p in proofs.values() for f in p.figures)
+    parts = [
+        "# Transformer proofs",
+        "",
+        f"{len(deck)} interview questions about Transformers. Every answer is backed by claims that were "
+        f"run when this site was built: **{proved} of {len(claims)} claims proved**, each against a "
+        f"counterfactual that must fail, with {figures} figures drawn from the same code.",
+        "",
+        "- [Errata](errata.md): what common answers get wrong, with the proof",
+        "- [Self-test](self-test.md): flip cards, with your progress kept in this browser",
+        "- [Tags](tags.md)",
+        "",
+        "| Topic | Cards |",
+        "| --- | --- |",
+    ]
+    for topic in topics:
+        count = sum(card.topic == topic for card in deck)
+        parts.append(f"| [{topic.title}]({topic.value}/index.md) | {count} |")
+    return "\n".join(parts) + "\n"
+
+
+TAGS_PAGE = "# Tags\n\n<!-- material/tags -->\n"
+
+SELFTEST_PAGE = """\
+# Self-test
+
+Flip a card, answer it in your head, then say whether you knew it. Cards you did not know come back
+first. Your progress stays in this browser (localStorage) and nowhere else.
+
+<div id="selftest" data-src="../assets/selftest.json" data-root="../">
+<noscript>The self-test needs JavaScript.</noscript>
+</div>
+"""
+
+
+def _inline_html(text: str) -> str:
+    """Card Markdown as HTML for the self-test, with math left in arithmatex spans for KaTeX."""
+    import markdown
+
+    return markdown.markdown(
+        text,
+        extensions=["pymdownx.arithmatex", "tables"],
+        extension_configs={"pymdownx.arithmatex": {"generic": True}},
+    )
+
+
+def selftest_data(deck: Deck) -> list[dict[str, str]]:
+    return [
+        {
+            "id": card.id,
+            "title": card.title,
+            "topic": card.topic.title,
+            "difficulty": card.difficulty.value,
+            "question": _inline_html(card.question),
+            "answer": _inline_html(card.answer),
+            "url": f"{card.topic.value}/{card.id}/",
+        }
+        for card in deck
+    ]

@@ -1,0 +1,129 @@
+"""Writing the docs folder: every page, figure, asset and the self-test data, each file only when its content
+changes."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quiz.deck import Deck, load_deck
+from quiz.models import Topic
+from quiz.proofs import ProofCache
+from quiz.site.katex import KATEX_FILES, fetch_katex
+from quiz.site.options import STATIC_ASSETS, Options
+from quiz.site.pages import (
+    SELFTEST_PAGE,
+    TAGS_PAGE,
+    card_page,
+    card_path,
+    errata_page,
+    home_page,
+    selftest_data,
+    topic_page,
+)
+from quiz.site.proving import CardProof, ProofStats, prove_deck
+from quiz.site.sources import function_sources
+
+
+@dataclass
+class Report:
+    """What one generation wrote and proved."""
+
+    cards: int
+    claims: int
+    proved: int
+    pitfalls: int
+    figures: int
+    pages: list[str]
+    nav: list[Any]
+    stats: ProofStats
+    written: int = 0  # files whose content changed in this generation
+    failures: list[str] = field(default_factory=list)
+    mkdocs: bool = False  # whether MkDocs ran (``build_site`` sets it)
+
+
+class Writer:
+    """Writes files only when their content changes, and removes stale ones: ``mkdocs serve`` watches the
+    docs folder, so rewriting identical files would make it rebuild for ever."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.kept: set[Path] = set()
+        self.written = 0
+
+    def bytes(self, relative: str, data: bytes) -> None:
+        path = self.root / relative
+        self.kept.add(path)
+        if path.is_file() and path.read_bytes() == data:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.written += 1
+
+    def text(self, relative: str, text: str) -> None:
+        self.bytes(relative, text.encode("utf-8"))
+
+    def copy_tree(self, source: Path, relative: str, pattern: re.Pattern[str] | None = None) -> None:
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and (pattern is None or pattern.fullmatch(path.relative_to(source).as_posix())):
+                self.bytes(f"{relative}/{path.relative_to(source).as_posix()}", path.read_bytes())
+
+    def remove_stale(self) -> None:
+        for path in sorted(self.root.rglob("*"), reverse=True):
+            if path.is_file() and path not in self.kept:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+
+
+def _write_topics(writer: Writer, deck: Deck, proofs: dict[str, CardProof], topics: list[Topic]) -> list[Any]:
+    nav: list[Any] = [{"Home": "index.md"}]
+    for topic in topics:
+        cards = sorted(deck.select(topic=topic.value), key=lambda c: (c.difficulty != "easy", c.title))
+        writer.text(f"{topic.value}/index.md", topic_page(topic, cards, proofs))
+        for card in cards:
+            module = Path(deck.answers_dir) / f"{card.module}.py"
+            sources = function_sources(module) if module.is_file() else {}
+            writer.text(card_path(card), card_page(card, deck, proofs[card.id], sources))
+            for figure in proofs[card.id].figures:
+                if "file" in figure:
+                    data = (proofs[card.id].folder / figure["file"]).read_bytes()
+                    writer.bytes(f"assets/figures/{card.id}/{figure['file']}", data)
+        nav.append({topic.title: [f"{topic.value}/index.md", *(card_path(card) for card in cards)]})
+    return [*nav, {"Errata": "errata.md"}, {"Self-test": "self-test.md"}, {"Tags": "tags.md"}]
+
+
+def generate(docs_dir: Path, options: Options | None = None, deck: Deck | None = None) -> Report:
+    """Write the whole docs folder for ``options.questions``: pages, figures, assets, self-test data."""
+    options = options or Options()
+    if deck is None:
+        deck = load_deck(options.questions, options.answers, trust_answers=options.trust_answers)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    proofs, stats = prove_deck(deck, ProofCache(options.cache), options.workers)
+    writer = Writer(docs_dir)
+    topics = [topic for topic in Topic if any(card.topic == topic for card in deck)]
+    nav = _write_topics(writer, deck, proofs, topics)
+    writer.text("index.md", home_page(deck, proofs, topics))
+    writer.text("errata.md", errata_page(deck, proofs))
+    writer.text("self-test.md", SELFTEST_PAGE)
+    writer.text("tags.md", TAGS_PAGE)
+    writer.text("assets/selftest.json", json.dumps(selftest_data(deck), ensure_ascii=False, indent=1))
+    writer.copy_tree(STATIC_ASSETS, "assets")
+    writer.copy_tree(fetch_katex(options.cache), "assets/katex", KATEX_FILES)
+    writer.remove_stale()
+    claims = [r for p in proofs.values() for r in p.claims]
+    return Report(
+        cards=len(deck),
+        claims=len(claims),
+        proved=sum(r.passed for r in claims),
+        pitfalls=sum(len(card.pitfalls) for card in deck),
+        figures=sum("file" in f for p in proofs.values() for f in p.figures),
+        pages=sorted(p.relative_to(docs_dir).as_posix() for p in writer.kept if p.suffix == ".md"),
+        nav=nav,
+        stats=stats,
+        written=writer.written,
+        failures=[f"{r.card}: {r.claim}" for r in claims if not r.passed],
+    )

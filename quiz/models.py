@@ -32,8 +32,10 @@ class Pitfall(Strict):
 
     myth: Text = Field(description="what is commonly said, quoted or paraphrased")
     truth: Text = Field(description="what is true, with the numbers that show it")
-    source: str | None = Field(default=None, description="where the myth appears, e.g. 'seed 000, line 38'")
-    audit: str | None = Field(default=None, pattern=r"^C\d+$", description="id in the claims audit")
+    source: str | None = Field(default=None, description="where the myth appears: document title and section")
+    # The id of the statement in the audit of the study documents. Never shown to a reader: it lets the bank's
+    # coverage test check that every statement the audit marks false or imprecise has a pitfall.
+    audit: str | None = Field(default=None, pattern=r"^C\d+$", description="id in the study documents' audit")
     verdict: str = Field(default="false", pattern=r"^(false|imprecise)$")
     proof: Identifier = Field(description="the claim of this card that refutes or sharpens the myth")
 
@@ -80,8 +82,10 @@ class NumericQuestion(Strict):
         return any(len(values) > 1 for values in self.params.values())
 
 
-class SeedQuestion(Strict):
-    seed: Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+class AskedIn(Strict):
+    """An interview question one of the study documents asks, which this card answers."""
+
+    document: Text = Field(description="the study document's title")
     question: Text
 
 
@@ -98,7 +102,7 @@ class Card(Strict):
     claims: list[Claim] = Field(min_length=1)
     related: list[CardId] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
-    asked_in: list[SeedQuestion] = Field(default_factory=list, description="seed questions it answers")
+    asked_in: list[AskedIn] = Field(default_factory=list, description="study-document questions it answers")
     choices: list[Choice] = Field(default_factory=list)
     numeric: list[NumericQuestion] = Field(default_factory=list)
     unmeasured: str | None = Field(default=None, description="what this card says but cannot measure here")

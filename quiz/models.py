@@ -1,15 +1,15 @@
 """The card format: closed pydantic models for one YAML question card. No I/O here.
 
-Rules that need more than one card or the file system (unique ids, file names, answer modules, related
-ids) live in ``quiz.deck``; this module checks what a single card can check about itself.
+This module checks each field on its own; every rule that relates fields to each other, to the file system or
+to other cards (unique ids, file names, answer modules, related ids, numeric placeholders) is in ``quiz.rules``,
+with its code.
 """
 
 from __future__ import annotations
 
-import string
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from quiz.vocab import TOPIC_TITLES, Difficulty, Topic, Unit  # noqa: F401  (re-exported)
 
@@ -32,8 +32,10 @@ class Pitfall(Strict):
 
     myth: Text = Field(description="what is commonly said, quoted or paraphrased")
     truth: Text = Field(description="what is true, with the numbers that show it")
-    source: str | None = Field(default=None, description="where the myth appears, e.g. 'seed 000, line 38'")
-    audit: str | None = Field(default=None, pattern=r"^C\d+$", description="id in the claims audit")
+    source: str | None = Field(default=None, description="where the myth appears: document title and section")
+    # The id of the statement in the audit of the study documents. Never shown to a reader: it lets the bank's
+    # coverage test check that every statement the audit marks false or imprecise has a pitfall.
+    audit: str | None = Field(default=None, pattern=r"^C\d+$", description="id in the study documents' audit")
     verdict: str = Field(default="false", pattern=r"^(false|imprecise)$")
     proof: Identifier = Field(description="the claim of this card that refutes or sharpens the myth")
 
@@ -64,24 +66,15 @@ class NumericQuestion(Strict):
     unit: Unit
     tolerance: float = Field(default=0.01, gt=0, le=0.5, description="relative tolerance")
 
-    @model_validator(mode="after")
-    def _placeholders_are_parameters(self) -> NumericQuestion:
-        names = {field for _, field, _, _ in string.Formatter().parse(self.prompt) if field}
-        unknown = sorted(names - set(self.params))
-        if unknown:
-            raise ValueError(f"prompt uses {{{unknown[0]}}} but params do not define it")
-        empty = sorted(name for name, values in self.params.items() if not values)
-        if empty:
-            raise ValueError(f"parameter '{empty[0]}' has no values")
-        return self
-
     @property
     def generated(self) -> bool:
         return any(len(values) > 1 for values in self.params.values())
 
 
-class SeedQuestion(Strict):
-    seed: Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+class AskedIn(Strict):
+    """An interview question one of the study documents asks, which this card answers."""
+
+    document: Text = Field(description="the study document's title")
     question: Text
 
 
@@ -98,7 +91,7 @@ class Card(Strict):
     claims: list[Claim] = Field(min_length=1)
     related: list[CardId] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
-    asked_in: list[SeedQuestion] = Field(default_factory=list, description="seed questions it answers")
+    asked_in: list[AskedIn] = Field(default_factory=list, description="study-document questions it answers")
     choices: list[Choice] = Field(default_factory=list)
     numeric: list[NumericQuestion] = Field(default_factory=list)
     unmeasured: str | None = Field(default=None, description="what this card says but cannot measure here")
@@ -110,35 +103,3 @@ class Card(Strict):
 
 
 Location = tuple[str | int, ...]
-
-
-def card_problems(card: Card) -> list[tuple[Location, str]]:
-    """Rules that relate one card's fields to each other, each with the field it concerns."""
-    problems: list[tuple[Location, str]] = []
-    proofs = [claim.proof for claim in card.claims]
-    for i, proof in enumerate(proofs):
-        if proof in proofs[:i]:
-            problems.append((("claims", i, "proof"), f"'{proof}' is named twice; each claim needs its own function"))
-    for i, pitfall in enumerate(card.pitfalls):
-        if pitfall.proof not in proofs:
-            problems.append(
-                (
-                    ("pitfalls", i, "proof"),
-                    f"'{pitfall.proof}' is not one of this card's claims; name one of them",
-                )
-            )
-    if card.id in card.related:
-        problems.append((("related", card.related.index(card.id)), "a card cannot be related to itself"))
-    if card.choices:
-        correct = sum(choice.correct for choice in card.choices)
-        if correct != 1 or len(card.choices) < 3:
-            problems.append(
-                (
-                    ("choices",),
-                    f"need exactly one correct answer among 3 or more choices (found {correct} of {len(card.choices)})",
-                )
-            )
-        for i, choice in enumerate(card.choices):
-            if not choice.correct and not choice.why:
-                problems.append((("choices", i, "why"), "a wrong choice needs a 'why' saying what is wrong with it"))
-    return problems

@@ -113,55 +113,57 @@ CASES = [
     Case(
         "YAML syntax error",
         card(VALID_CARD + "tags: [unclosed\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:15: YAML syntax error: did not find expected ',' or ']'",
+        "Error: questions/scaling/tiny-card.yaml:15: YAML001 YAML syntax error: did not find expected ',' or ']'",
     ),
     Case(
         "unknown field",
         card(VALID_CARD + "colour: blue\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its spelling",
+        "Error: questions/scaling/tiny-card.yaml:14: colour: FIELD002 unknown field 'colour'; remove it or fix its "
+        "spelling",
     ),
     Case(
         "missing field",
         card(replace("answer: Two.\n", "")),
-        "Error: questions/scaling/tiny-card.yaml:1: answer: required field is missing; add it",
+        "Error: questions/scaling/tiny-card.yaml:1: answer: FIELD001 required field is missing; add it",
     ),
     Case(
         "badly formed id",
         card(replace("id: tiny-card", "id: Tiny_Card"), name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: id: must be lowercase words joined by hyphens, like "
+        "Error: questions/scaling/tiny-card.yaml:1: id: FIELD003 must be lowercase words joined by hyphens, like "
         "'causal-masking'",
     ),
     Case(
         "file name differs from the id",
         card(VALID_CARD, name="other-name"),
-        "Error: questions/scaling/other-name.yaml:1: id: 'tiny-card' differs from the file name; rename one to match",
+        "Error: questions/scaling/other-name.yaml:1: id: CARD001 'tiny-card' differs from the file name; rename one to "
+        "match",
     ),
     Case(
         "card in the wrong topic folder",
         card(VALID_CARD, topic="masking"),
-        "Error: questions/masking/tiny-card.yaml:3: topic: 'scaling' but the card is in folder 'masking'; "
+        "Error: questions/masking/tiny-card.yaml:3: topic: CARD002 'scaling' but the card is in folder 'masking'; "
         "move it or fix the topic",
     ),
     Case(
         "unknown difficulty",
         card(replace("difficulty: easy", "difficulty: trivial")),
-        "Error: questions/scaling/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard'",
+        "Error: questions/scaling/tiny-card.yaml:4: difficulty: FIELD006 input should be 'easy', 'medium' or 'hard'",
     ),
     Case(
         "two cards with one id",
         duplicate_id,
-        "Error: questions/scaling/tiny-card.yaml:1: id: 'tiny-card' is already used by "
+        "Error: questions/scaling/tiny-card.yaml:1: id: CARD004 'tiny-card' is already used by "
         "questions/masking/tiny-card.yaml",
     ),
     Case(
         "a key given twice",
         card(VALID_CARD + "title: Another title\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: title: appears twice; keep one",
+        "Error: questions/scaling/tiny-card.yaml:14: title: YAML004 appears twice; keep one",
     ),
     Case(
         "claim names a function the module lacks",
         card(VALID_CARD, VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def _helper():")),
-        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: function 'two_times_two_is_four' is not "
+        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: PROOF002 function 'two_times_two_is_four' is not "
         "defined in answers/tiny_card.py",
     ),
     Case(
@@ -169,25 +171,27 @@ CASES = [
         card(
             VALID_CARD, VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two_is_four():")
         ),
-        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be annotated "
+        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: PROOF003 'two_times_two_is_four' must be "
+        "annotated "
         "'-> Evidence' in answers/tiny_card.py",
     ),
     Case(
         "claim names code outside the module",
         card(replace("proof: one_plus_one_is_two", "proof: os:system")),
-        "Error: questions/scaling/tiny-card.yaml:11: claims.0.proof: must be a Python function name, like "
+        "Error: questions/scaling/tiny-card.yaml:11: claims.0.proof: FIELD004 must be a Python function name, like "
         "'mask_hides_only_the_future'",
     ),
     Case(
         "card without its proof module",
         with_second_card,
-        "Error: questions/scaling/second-card.yaml:9: claims: proof module answers/second_card.py is missing or "
+        "Error: questions/scaling/second-card.yaml:9: claims: PROOF001 proof module answers/second_card.py is missing "
+        "or "
         "unreadable; create it with the claim functions",
     ),
     Case(
         "related card that does not exist",
         card(VALID_CARD + "related: [no-such-card]\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: related.0: no card 'no-such-card' in this deck",
+        "Error: questions/scaling/tiny-card.yaml:14: related.0: CARD005 no card 'no-such-card' in this deck",
     ),
     Case(
         "multiple choice without a right answer",
@@ -195,7 +199,7 @@ CASES = [
             VALID_CARD
             + "choices:\n  - text: Two\n    why: a\n  - text: Three\n    why: b\n  - text: Four\n    why: c\n"
         ),
-        "Error: questions/scaling/tiny-card.yaml:14: choices: need exactly one correct answer among 3 or more "
+        "Error: questions/scaling/tiny-card.yaml:14: choices: CARD009 need exactly one correct answer among 3 or more "
         "choices (found 0 of 3)",
     ),
     Case(
@@ -204,61 +208,68 @@ CASES = [
             VALID_CARD + "numeric:\n  - prompt: How many?\n    formula: no_such_formula\n    params: {n: [1]}\n"
             "    unit: count\n"
         ),
-        "Error: questions/scaling/tiny-card.yaml:16: numeric.0.formula: no formula 'no_such_formula' in "
+        "Error: questions/scaling/tiny-card.yaml:16: numeric.0.formula: NUM001 no formula 'no_such_formula' in "
         "answers/formulas",
     ),
     Case(
         "a list instead of a card",
         card("- just\n- a list\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list",
+        "Error: questions/scaling/tiny-card.yaml:1: YAML005 a card must be a YAML mapping of fields, found a list",
     ),
     Case(
         "bytes that are not UTF-8",
         non_utf8,
-        "Error: questions/scaling/tiny-card.yaml:1: file is not valid UTF-8 text; save it as UTF-8",
+        "Error: questions/scaling/tiny-card.yaml:1: FILE003 file is not valid UTF-8 text; save it as UTF-8",
     ),
     Case(
         "YAML alias bomb",
         card(VALID_CARD + "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: YAML anchors and aliases are not allowed in cards; write it out",
+        "Error: questions/scaling/tiny-card.yaml:14: YAML002 YAML anchors and aliases are not allowed in cards; write "
+        "it out",
     ),
     Case(
         "YAML tag that builds a Python object",
         card(VALID_CARD + "x: !!python/object/apply:os.system ['ls']\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: YAML syntax error: could not determine a constructor for the "
+        "Error: questions/scaling/tiny-card.yaml:14: YAML001 YAML syntax error: could not determine a constructor for "
+        "the "
         "tag 'tag:yaml.org,2002:python/object/apply:os.system'",
     ),
     Case(
         "a huge file",
         card(VALID_CARD + "# " + "x" * 300_000 + "\n"),
-        "Error: questions/scaling/tiny-card.yaml: is 293 KiB; a card must be under 256 KiB, split it",
+        "Error: questions/scaling/tiny-card.yaml: FILE002 is 293 KiB; a card must be under 256 KiB, split it",
     ),
     Case(
         "a folder where a card should be",
         directory_as_card,
-        "Error: questions/scaling/folder.yaml: is not a regular file; a card must be a .yaml file",
+        "Error: questions/scaling/folder.yaml: FILE001 is not a regular file; a card must be a .yaml file",
     ),
     Case(
         "an id reserved for a shared module",
         card(replace("id: tiny-card", "id: reference"), name="reference"),
-        "Error: questions/scaling/reference.yaml:1: id: 'reference' is reserved for a shared module; choose another id",
+        "Error: questions/scaling/reference.yaml:1: id: CARD003 'reference' is reserved for a shared module; choose "
+        "another id",
     ),
     Case(
         "a list used as a key",
         card("? [a, b]\n: c\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: a key must be a plain word, not a list or mapping",
+        "Error: questions/scaling/tiny-card.yaml:1: YAML003 a key must be a plain word, not a list or mapping",
     ),
     # ---- decks, ids and options
-    Case("an empty deck", empty_deck, "Error: questions: no cards found; a deck holds <topic>/<card-id>.yaml files"),
+    Case(
+        "an empty deck",
+        empty_deck,
+        "Error: questions: DECK003 no cards found; a deck holds <topic>/<card-id>.yaml files",
+    ),
     Case(
         "a deck folder that does not exist",
         lambda deck: ["list", "--questions", "nowhere"],
-        "Error: nowhere: no such folder; point --questions at a folder of cards",
+        "Error: nowhere: DECK001 no such folder; point --questions at a folder of cards",
     ),
     Case(
         "an answers folder that does not exist",
         lambda deck: ["check", "--answers", "nowhere"],
-        "Error: nowhere: no such folder; point --answers at the proof modules",
+        "Error: nowhere: DECK002 no such folder; point --answers at the proof modules",
     ),
     Case(
         "an unknown card id",

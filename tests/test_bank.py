@@ -15,30 +15,34 @@ AUDITED_MISTAKES = {
     *("C53", "C54", "C55", "C56", "C58", "C59", "C63", "C64", "C72", "C76", "C83", "C91"),
 }
 
-# Every interview question the seed documents ask, by seed and a phrase from it.
+# Every interview question the study documents ask, by document and a phrase from it.
+DAY_31 = "Day 31: Transformer Architecture Deep Dive"
+Q_AND_A = "Transformer Architecture (interview question and answer)"
+REAL_QUESTION = "Transformer Architecture Deep Dive: The Real Interview Question"
+SERVING = "Transformer Architecture: Deep Dive (performance and serving)"
 SEED_QUESTIONS = [
-    ("000", "time complexity of self-attention"),
-    ("000", "scaling factor"),
-    ("000", "causal masking"),
-    ("001", "transformer architecture"),
-    ("001", "self-attention mechanism"),
-    ("001", "bert differ from gpt"),
-    ("001", "positional encoding"),
-    ("002", "attention mechanism in your own words"),
-    ("002", "scale by √d_k"),
-    ("002", "self-attention and cross-attention"),
-    ("002", "positional encodings necessary"),
-    ("002", "encoder-decoder architecture"),
-    ("002", "multi-head attention instead of single-head"),
-    ("002", "residual connections"),
-    ("002", "pre-norm vs post-norm"),
-    ("002", "o(n²) complexity"),
-    ("002", "reduce attention complexity"),
-    ("002", "long contexts"),
-    ("002", "why do transformers still fail"),
-    ("002", "encoder-only"),
-    ("002", "decoder-only models dominate"),
-    ("004", "whiteboard"),
+    (DAY_31, "time complexity of self-attention"),
+    (DAY_31, "scaling factor"),
+    (DAY_31, "causal masking"),
+    (Q_AND_A, "transformer architecture"),
+    (Q_AND_A, "self-attention mechanism"),
+    (Q_AND_A, "bert differ from gpt"),
+    (Q_AND_A, "positional encoding"),
+    (REAL_QUESTION, "attention mechanism in your own words"),
+    (REAL_QUESTION, "scale by √d_k"),
+    (REAL_QUESTION, "self-attention and cross-attention"),
+    (REAL_QUESTION, "positional encodings necessary"),
+    (REAL_QUESTION, "encoder-decoder architecture"),
+    (REAL_QUESTION, "multi-head attention instead of single-head"),
+    (REAL_QUESTION, "residual connections"),
+    (REAL_QUESTION, "pre-norm vs post-norm"),
+    (REAL_QUESTION, "o(n²) complexity"),
+    (REAL_QUESTION, "reduce attention complexity"),
+    (REAL_QUESTION, "long contexts"),
+    (REAL_QUESTION, "why do transformers still fail"),
+    (REAL_QUESTION, "encoder-only"),
+    (REAL_QUESTION, "decoder-only models dominate"),
+    (SERVING, "whiteboard"),
 ]
 
 # The catalogue's minimum set of cards (shared/cards.md).
@@ -71,9 +75,9 @@ def test_pitfalls_for_false_claims_are_marked_false():
 
 
 def test_every_seed_interview_question_maps_to_a_card():
-    asked = [(q.seed, q.question.lower()) for card in DECK for q in card.asked_in]
+    asked = [(q.document, q.question.lower()) for card in DECK for q in card.asked_in]
     unmapped = [(s, phrase) for s, phrase in SEED_QUESTIONS if not any(s == a and phrase in text for a, text in asked)]
-    assert not unmapped, f"seed questions with no card: {unmapped}"
+    assert not unmapped, f"study-document questions with no card: {unmapped}"
 
 
 def test_every_catalogue_card_exists():
@@ -98,12 +102,10 @@ def test_enough_cards_offer_multiple_choice_and_numeric_templates():
 
 def test_every_formula_is_exercised_by_some_proof_module():
     """A formula the quiz uses to generate questions must be checked by a claim somewhere."""
-    from pathlib import Path
-
+    from answers import SHARED
     from answers.formulas import FORMULAS
+    from quiz.paths import DEFAULT_ANSWERS
 
-    sources = "\n".join(
-        p.read_text() for p in Path("answers").glob("*.py") if p.stem not in {"__init__", "evidence", "report"}
-    )
+    sources = "\n".join(p.read_text() for p in DEFAULT_ANSWERS.glob("*.py") if p.stem not in SHARED)
     unchecked = sorted(name for name in FORMULAS if not re.search(rf"\b{name}\b", sources))
     assert not unchecked, f"formulas no proof module uses: {unchecked}"

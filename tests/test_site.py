@@ -37,7 +37,7 @@ explanation: Because $1 + 1 = 2$.
 pitfalls:
   - myth: One plus one is eleven.
     truth: That is string concatenation, not addition.
-    source: seed 000, line 1
+    source: "“A study document”, section “Basics”"
     audit: C7
     verdict: false
     proof: one_plus_one_is_two
@@ -66,7 +66,7 @@ explanation: Three is not divisible by two.
 pitfalls:
   - myth: Three is even.
     truth: Three leaves remainder one when divided by two.
-    source: seed 001
+    source: "“Another study document”"
     proof: three_is_odd
 claims:
   - statement: Three is odd.
@@ -185,8 +185,9 @@ def test_errata_lists_every_pitfall_with_a_link_to_its_proof(site_deck):
         assert f"> {myth}" in errata
         assert f"]({link})" in errata
     assert "3 statements, 2 false and 1 imprecise" in errata
-    # Sorted by audit id as a number: C2 before C7, the pitfall without an id last.
-    assert errata.index("## C2: Two times") < errata.index("## C7: One plus") < errata.index("## Three is even.")
+    # Grouped by topic (Masking before Scaling), and audit ids are never shown to a reader.
+    assert errata.index("## Three is even.") < errata.index("## One plus one")
+    assert "C7" not in errata and "C2" not in errata
 
 
 def test_second_build_runs_no_proof_when_nothing_changed(site_deck):

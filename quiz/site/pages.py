@@ -126,8 +126,6 @@ def _pitfall_block(card: Card, pitfall: Pitfall, anchor: str = "") -> str:
     meta = [f"**Verdict:** {pitfall.verdict}"]
     if pitfall.source:
         meta.append(f"**Source:** {pitfall.source}")
-    if pitfall.audit:
-        meta.append(f"**Audit:** {pitfall.audit}")
     body = "\n\n".join(
         [
             f"> {' '.join(pitfall.myth.split())}",
@@ -190,7 +188,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         parts.append("")
     if card.asked_in:
         parts += ["## Asked as", ""]
-        parts += [f"- {' '.join(q.question.split())} *(seed {q.seed})*" for q in card.asked_in]
+        parts += [f"- {' '.join(q.question.split())} *(in “{q.document}”)*" for q in card.asked_in]
         parts.append("")
     return "\n".join(parts)
 
@@ -217,8 +215,7 @@ def topic_page(topic: Topic, cards: list[Card], proofs: dict[str, CardProof]) ->
 def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
     """Every pitfall of every card: what the source material gets wrong, with the claim that shows it."""
     entries = [(card, pitfall) for card in deck for pitfall in card.pitfalls]
-    # Audit ids are C1, C2…, so sort them as numbers; pitfalls without one go last, by card.
-    entries.sort(key=lambda e: (e[1].audit is None, int((e[1].audit or "C0")[1:]), e[0].id))
+    entries.sort(key=lambda e: (e[0].topic.title, e[0].id))
     false = sum(p.verdict == "false" for _, p in entries)
     parts = [
         "# Errata",
@@ -226,21 +223,20 @@ def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
         f"What the source material gets wrong: {len(entries)} statements, {false} false and "
         f"{len(entries) - false} imprecise, each refuted or sharpened by a claim that runs.",
         "",
-        "| Audit | What is said | Verdict | Source | Refuted by |",
-        "| --- | --- | --- | --- | --- |",
+        "| What is said | Verdict | Source | Refuted by |",
+        "| --- | --- | --- | --- |",
     ]
     for i, (card, pitfall) in enumerate(entries, 1):
         record = next(r for r in proofs[card.id].claims if r.claim == pitfall.proof)
         link = f"{card_path(card)}#claim-{pitfall.proof}"
         parts.append(
-            f"| {pitfall.audit or '—'} | [{_cell(_short(pitfall.myth))}](#erratum-{i}) | {pitfall.verdict} "
+            f"| [{_cell(_short(pitfall.myth))}](#erratum-{i}) | {pitfall.verdict} "
             f"| {_cell(pitfall.source or '—')} | [{_cell(card.title)}]({link}) {_verdict(record)} |"
         )
     parts.append("")
     for i, (card, pitfall) in enumerate(entries, 1):
-        title = f"{pitfall.audit}: " if pitfall.audit else ""
         parts += [
-            f"## {title}{_short(pitfall.myth, 70)} {{ #erratum-{i} }}",
+            f"## {_short(pitfall.myth, 70)} {{ #erratum-{i} }}",
             "",
             f"From [{card.title}]({card_path(card)}).",
             "",

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quiz.paths import DEFAULT_ANSWERS, cache_dir
+from quiz.filters import find, select
+from quiz.paths import DEFAULT_ANSWERS, cache_dir, is_own_answers
 
 INDEX_VERSION = 1
 # What a person answers from: editing any of these flags the card for re-review. Editing a title, tags,
@@ -168,3 +170,32 @@ def _build(root: Path, answers_dir: Path) -> list[CardView]:
     from quiz.deck import load_deck  # quiz.deck never imports this module: no cycle
 
     return [card_view(card) for card in load_deck(root, answers_dir)]
+
+
+@dataclass
+class CardIndex:
+    """The validated deck as views, for the commands that only read cards (list, show, verify, take)."""
+
+    root: Path
+    answers_dir: Path
+    cards: dict[str, CardView] = field(default_factory=dict)
+    trusted: bool = True  # may its proof modules be run? Always for the project's own answers package
+
+    def __len__(self) -> int:
+        return len(self.cards)
+
+    def __iter__(self) -> Iterator[CardView]:
+        return iter(self.cards.values())
+
+    def get(self, card_id: str) -> CardView:
+        return find(self.cards, card_id, self.root)
+
+    def select(self, topic: str | None = None, tag: str | None = None, difficulty: str | None = None) -> list[CardView]:
+        return select(self, topic, tag, difficulty)
+
+
+def load_cards(root: Path, answers_dir: Path | None = None, trust_answers: bool = False) -> CardIndex:
+    """``load_index`` as a CardIndex; raises DeckError when the deck is invalid."""
+    answers_dir = Path(answers_dir) if answers_dir else DEFAULT_ANSWERS
+    cards = {card.id: card for card in load_index(root, answers_dir)}
+    return CardIndex(Path(root), answers_dir, cards, trust_answers or is_own_answers(answers_dir))

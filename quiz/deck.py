@@ -7,7 +7,7 @@ torch, and must not run code that a deck points at.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from answers.protocol import ModuleOutline, outline
 from quiz import rules
 from quiz.errors import QuizError
+from quiz.filters import UnknownCard, find, select  # noqa: F401  (UnknownCard re-exported)
 from quiz.models import Card, Location
 from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, PROJECT_ROOT, is_own_answers, shown_path  # noqa: F401
 from quiz.rules import (  # noqa: F401  (re-exported)
@@ -46,10 +47,6 @@ class DeckError(QuizError):
         return [str(problem) for problem in self.problems]
 
 
-class UnknownCard(QuizError):
-    pass
-
-
 @dataclass
 class Deck:
     root: Path
@@ -62,19 +59,13 @@ class Deck:
     def __len__(self) -> int:
         return len(self.cards)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Card]:
         return iter(self.cards.values())
 
     def get(self, card_id: str) -> Card:
-        if card_id not in self.cards:
-            near = _closest(card_id, self.cards)
-            hint = f"did you mean '{near}'?" if near else "run 'quiz list' to see the ids"
-            raise UnknownCard(f"no card '{card_id}' in {shown_path(self.root)}; {hint}")
-        return self.cards[card_id]
+        return find(self.cards, card_id, self.root)
 
     def select(self, topic: str | None = None, tag: str | None = None, difficulty: str | None = None) -> list[Card]:
-        from quiz.filters import select
-
         return select(self, topic, tag, difficulty)
 
 
@@ -307,10 +298,3 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
     if owns_answers:
         problems.extend(rules.modules_without_cards(deck.cards, deck.invalid, deck.answers_dir))
     return problems
-
-
-def _closest(word: str, candidates: Iterable[str]) -> str | None:
-    import difflib
-
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None

@@ -3,8 +3,16 @@ and the cached CardView (``quiz take``). A leaf module, so neither side imports 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Protocol, TypeVar
+
+from quiz.errors import QuizError
+from quiz.paths import shown_path
+
+
+class UnknownCard(QuizError):
+    pass
 
 
 class Filterable(Protocol):
@@ -30,3 +38,19 @@ def select(
         and (tag is None or tag in card.tags)
         and (difficulty is None or card.difficulty == difficulty)
     ]
+
+
+def find(cards: Mapping[str, C], card_id: str, root: Path) -> C:
+    """The card with ``card_id``, or an UnknownCard error naming the closest id."""
+    if card_id not in cards:
+        near = closest(card_id, cards)
+        hint = f"did you mean '{near}'?" if near else "run 'quiz list' to see the ids"
+        raise UnknownCard(f"no card '{card_id}' in {shown_path(root)}; {hint}")
+    return cards[card_id]
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None

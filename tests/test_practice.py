@@ -310,7 +310,7 @@ def test_interview_is_timed_and_ends_with_a_score_and_the_weakest_topic(env):
         if question.kind.value == "numeric":
             typed.append("1 B")
         else:
-            typed.append("abcd"[next(i for i, c in enumerate(question.choices) if not c["correct"])])
+            typed.append("abcd"[next(i for i, c in enumerate(question.choices) if not c.correct)])
     result = run(
         "interview", "--minutes", "4", "--seed", "2", "--questions", str(env.deck), input="\n".join(typed) + "\n"
     )

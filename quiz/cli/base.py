@@ -101,6 +101,20 @@ def with_deck(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def with_cards(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The deck options, with the validated cards (from the card cache when no file changed) passed as
+    ``cards``: no YAML, no pydantic on a warm start."""
+
+    @deck_source
+    @wraps(command)
+    def wrapper(*args: Any, source: DeckSource, **kwargs: Any) -> Any:
+        from quiz.cache import load_cards
+
+        return command(*args, cards=load_cards(source.questions, source.answers, source.trust_answers), **kwargs)
+
+    return wrapper
+
+
 def filters(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--difficulty", type=click.Choice([d.value for d in Difficulty]), help="Only cards of this difficulty."

@@ -9,34 +9,28 @@ from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli.base import err, filters, main, out, with_deck
+from quiz.cli.base import err, filters, main, out, with_cards, with_deck
 
 if TYPE_CHECKING:
+    from quiz.cache import CardIndex, CardView
     from quiz.deck import Deck
-    from quiz.models import Card
     from quiz.proofs import ClaimResult
 
 
 @main.command("list")
 @filters
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-@with_deck
-def list_cards(deck: Deck, topic: str | None, tag: str | None, difficulty: str | None, as_json: bool) -> None:
+@with_cards
+def list_cards(cards: CardIndex, topic: str | None, tag: str | None, difficulty: str | None, as_json: bool) -> None:
     """List the cards.
 
     Example: quiz list --topic masking
     """
-    cards = deck.select(topic, tag, difficulty)
+    chosen = cards.select(topic, tag, difficulty)
     if as_json:
         rows = [
-            {
-                "id": c.id,
-                "title": c.title,
-                "topic": c.topic.value,
-                "difficulty": c.difficulty.value,
-                "tags": c.tags,
-            }
-            for c in cards
+            {"id": c.id, "title": c.title, "topic": c.topic, "difficulty": c.difficulty, "tags": list(c.tags)}
+            for c in chosen
         ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -45,38 +39,36 @@ def list_cards(deck: Deck, topic: str | None, tag: str | None, difficulty: str |
     table = Table(box=None, pad_edge=False)
     for column in ("id", "topic", "difficulty", "title"):
         table.add_column(column)
-    for c in cards:
-        table.add_row(c.id, c.topic.value, c.difficulty.value, c.title)
+    for c in chosen:
+        table.add_row(c.id, c.topic, c.difficulty, c.title)
     out.print(table)
-    err.print(f"{len(cards)} of {len(deck)} cards")
+    err.print(f"{len(chosen)} of {len(cards)} cards")
 
 
 @main.command()
 @click.argument("card_id")
 @click.option("--answer", is_flag=True, help="Also show the answer, explanation, pitfalls and evidence.")
-@with_deck
-def show(deck: Deck, card_id: str, answer: bool) -> None:
+@with_cards
+def show(cards: CardIndex, card_id: str, answer: bool) -> None:
     """Show a card's question; with --answer, everything, with its proofs' evidence (run unless cached).
 
     Example: quiz show sqrt-dk-scaling --answer
     """
-    from quiz.cache import card_view
     from quiz.cli.views import answer_view, question_panel
 
-    card = deck.get(card_id)
-    view = card_view(card)
-    out.print(question_panel(view))
+    card = cards.get(card_id)
+    out.print(question_panel(card))
     if answer:
-        results = _run_with_progress([card], deck)
-        out.print(answer_view(view, results))
+        results = _run_with_progress([card], cards)
+        out.print(answer_view(card, results))
 
 
 @main.command()
 @click.argument("card_ids", nargs=-1, metavar="[ID]...")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per claim.")
 @click.option("--fresh", is_flag=True, help="Run every claim again, even those cached since they last passed.")
-@with_deck
-def verify(deck: Deck, card_ids: tuple[str, ...], as_json: bool, fresh: bool) -> None:
+@with_cards
+def verify(cards: CardIndex, card_ids: tuple[str, ...], as_json: bool, fresh: bool) -> None:
     """Run the proofs: every claim must hold and its counterfactual must fail.
 
     A card whose proof module (and every module it imports, and torch) is unchanged since its claims last
@@ -84,9 +76,9 @@ def verify(deck: Deck, card_ids: tuple[str, ...], as_json: bool, fresh: bool) ->
     """
     from quiz.cli.views import evidence_table, verify_summary
 
-    cards = [deck.get(i) for i in card_ids] if card_ids else list(deck)
     start = time.perf_counter()
-    results = _run_with_progress(cards, deck, fresh)
+    chosen = [cards.get(i) for i in card_ids] if card_ids else list(cards)
+    results = _run_with_progress(chosen, cards, fresh)
     if as_json:
         click.echo(json.dumps([{**r.to_json(), "cached": r.cached} for r in results], indent=2, ensure_ascii=False))
     else:
@@ -107,7 +99,7 @@ def check(deck: Deck) -> None:
     click.echo(f"{len(deck)} cards, {claims} claims: all valid")
 
 
-def _run_with_progress(cards: list[Card], deck: Deck, fresh: bool = False) -> list[ClaimResult]:
+def _run_with_progress(cards: list[CardView], deck: CardIndex, fresh: bool = False) -> list[ClaimResult]:
     """The cards' claim results, from the proof cache or run, with a progress bar on stderr when it is a
     terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -102,17 +102,19 @@ def answer_view(card: CardView, results: list[ClaimResult] | None = None, explan
     return Group(*parts)
 
 
-def _evidence_title(results: list[ClaimResult]) -> str:
+def cache_note(results: list[ClaimResult]) -> str:
+    """How many of the results' cards answered from the proof cache, or "" if none did."""
     cached = len({r.card for r in results if r.cached})
     if not cached:
-        return "Evidence"
+        return ""
     cards = len({r.card for r in results})
     which = "all cards" if cached == cards else f"{cached} of {cards} cards"
-    return f"Evidence (cached: {which} unchanged since their claims passed; --fresh runs them again)"
+    return f"cached: {which} unchanged since their claims passed; --fresh runs them again"
 
 
 def evidence_table(results: list[ClaimResult], show_card: bool = True) -> Table:
-    table = Table(title=_evidence_title(results), title_justify="left", show_lines=False)
+    title = "Evidence (cached)" if any(r.cached for r in results) else "Evidence"
+    table = Table(title=title, title_justify="left", show_lines=False)
     if show_card:
         table.add_column("card", overflow="fold")
     table.add_column("claim", overflow="fold")
@@ -144,8 +146,9 @@ def verify_summary(results: list[ClaimResult], seconds: float) -> Text:
     failed = [r for r in results if not r.passed]
     cards = len({r.card for r in results})
     style = "bold red" if failed else "bold green"
+    note = cache_note(results)
     return Text(
         f"{len(results)} claims on {cards} cards: {len(results) - len(failed)} proved, "
-        f"{len(failed)} failed ({seconds:.1f} s)",
+        f"{len(failed)} failed ({seconds:.1f} s" + (f"; {note})" if note else ")"),
         style=style,
     )

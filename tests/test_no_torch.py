@@ -31,3 +31,25 @@ def test_verify_does_import_torch_so_the_probe_can_tell():
         timeout=120,
     )
     assert done.stderr.strip().splitlines()[-1] == "TORCH", done.stderr
+
+
+WARM_PROBE = """
+import sys
+from quiz.cli import main
+try:
+    main({args!r}, standalone_mode=False)
+finally:
+    heavy = sorted(name for name in ("torch", "pydantic", "yaml") if name in sys.modules)
+    print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["show", "causal-masking"]])
+def test_reading_commands_on_a_warm_card_cache_import_neither_torch_pydantic_nor_yaml(args):
+    def heavy() -> str:
+        probe = WARM_PROBE.format(args=args)
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+        return done.stderr.strip().splitlines()[-1]
+
+    assert heavy() == "HEAVY:pydantic,yaml", "the first run builds the card cache, so the probe can tell"
+    assert heavy() == "HEAVY:"

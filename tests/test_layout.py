@@ -1,0 +1,120 @@
+"""The layout's promises: no import cycle in quiz/ or answers/, the library knows no screen, every command
+has help."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import click
+import pytest
+
+from quiz.cli import main
+from quiz.paths import PROJECT_ROOT
+
+PACKAGES = ("quiz", "answers")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(path): path for package in PACKAGES for path in sorted((PROJECT_ROOT / package).rglob("*.py"))}
+
+
+def imports_of(name: str) -> set[str]:
+    """The project modules ``name`` imports, anywhere in it (inside functions too). ``from a import b`` is an
+    edge to ``a.b`` when that is a module, else to ``a``; a package's ``__init__`` is not an edge of its
+    submodules (Python runs it first, but it cannot see a submodule's names before importing it)."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])]
+                )
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base)
+    return {module for module in found if module in MODULES and module != name}
+
+
+def find_cycle() -> list[str] | None:
+    graph = {name: imports_of(name) for name in MODULES}
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for name in sorted(graph):
+        if name not in state and (cycle := visit(name)):
+            return cycle
+    return None
+
+
+def test_no_module_imports_itself_through_others():
+    cycle = find_cycle()
+    assert cycle is None, " → ".join(cycle or [])
+
+
+def test_the_cycle_finder_sees_an_import_inside_a_function(monkeypatch, tmp_path):
+    """The check can fail: a function-level import back into quiz.filters from a module it imports."""
+    fake = tmp_path / "paths.py"
+    fake.write_text(MODULES["quiz.paths"].read_text() + "\n\ndef later():\n    from quiz.filters import select\n")
+    monkeypatch.setitem(MODULES, "quiz.paths", fake)
+    assert find_cycle() is not None
+
+
+def test_the_library_imports_no_rich():
+    """The screen lives in quiz.cli: the library returns data."""
+    library = [name for name in MODULES if not name.startswith("quiz.cli")]
+    users = []
+    for name in library:
+        tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            users += [name for n in names if n.split(".")[0] == "rich"]
+    assert users == []
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(main), ids=lambda c: " ".join(c) or "quiz")
+def test_every_command_has_help_for_itself_and_each_option(command):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output
+    ctx = click.Context(main)
+    target: click.Command = main
+    for name in command:
+        target = target.commands[name]  # type: ignore[attr-defined]
+    assert target.help, f"{' '.join(command)} has no help text"
+    for param in target.get_params(ctx):
+        if isinstance(param, click.Option):
+            assert param.help, f"{' '.join(command) or 'quiz'} {param.opts[0]} has no help text"

@@ -11,6 +11,7 @@ from conftest import VALID_MODULE
 
 from quiz import proofs
 from quiz.cli import main
+from quiz.proofs import key as proof_key_module
 
 # The fixture deck's module, logging every claim that really runs.
 LOGGED_MODULE = VALID_MODULE.replace(
@@ -77,7 +78,7 @@ def test_editing_a_shared_module_it_imports_or_reference_changes_the_key(logged_
     shared.mkdir()
     for name in ("evidence.py", "reference.py", "helpers.py", "unused.py"):
         (shared / name).write_text(f"# {name}\n")
-    monkeypatch.setattr(proofs, "DEFAULT_ANSWERS", shared)
+    monkeypatch.setattr(proof_key_module, "DEFAULT_ANSWERS", shared)
     module = logged_deck.answers / "tiny_card.py"
     module.write_text("def _later():\n    from answers.helpers import x\n\n\n" + module.read_text())
     card = logged_deck.load().get("tiny-card")
@@ -93,7 +94,7 @@ def test_editing_a_shared_module_it_imports_or_reference_changes_the_key(logged_
 def test_a_new_torch_version_changes_the_key(logged_deck, monkeypatch):
     card = logged_deck.load().get("tiny-card")
     before = proofs.proof_key(card, logged_deck.answers)
-    monkeypatch.setattr(proofs, "torch_version", lambda: "99.0")
+    monkeypatch.setattr(proof_key_module, "torch_version", lambda: "99.0")
     assert proofs.proof_key(card, logged_deck.answers) != before
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from quiz import proofs
 from quiz.cli import main
+from quiz.proofs import key as proof_key_module
 from quiz.proofs import proof_key
 from quiz.site import Options, build_site, generate
 from quiz.site import build as site_build
@@ -216,7 +216,7 @@ def test_cache_key_covers_the_shared_modules_and_local_imports(tmp_path, monkeyp
     shared.mkdir()
     for name in ("evidence.py", "reference.py", "helpers.py"):
         (shared / name).write_text(f"# {name}\n")
-    monkeypatch.setattr(proofs, "DEFAULT_ANSWERS", shared)
+    monkeypatch.setattr(proof_key_module, "DEFAULT_ANSWERS", shared)
     module = valid_deck.answers / "tiny_card.py"
     module.write_text("from answers.helpers import x\n" + module.read_text())
     card = valid_deck.load().get("tiny-card")

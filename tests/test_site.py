@@ -387,3 +387,29 @@ def test_math_check_catches_display_blocks_on_consecutive_lines():
 def test_math_check_catches_a_dollar_after_a_space():
     assert "$" in _prose_outside_math("the ratio becomes $\\infty/\\infty = $ NaN")
     assert "$" not in _prose_outside_math("the ratio $\\infty/\\infty$ is NaN, and\n\n$$x^2 = y$$\n\ntoo")
+
+
+def test_function_sources_show_the_reference_functions_a_claim_imports():
+    import answers.causal_masking as module
+    import answers.reference as reference
+
+    sources = function_sources(Path(module.__file__))
+    used = {ref.name for source in sources.values() for ref in source.references}
+    imported = {name for name in vars(module) if inspect.isfunction(getattr(reference, name, None))}
+    assert used and used <= imported
+    for source in sources.values():
+        for ref in source.references:
+            assert ref.text == inspect.getsource(getattr(reference, ref.name))
+
+
+def test_card_page_folds_in_the_reference_functions_it_uses(site_deck):
+    module = site_deck.answers / "other_card.py"
+    module.write_text(
+        module.read_text().replace(
+            "    with open(", "    from answers.reference import causal_mask  # noqa\n    causal_mask\n    with open("
+        )
+    )
+    generate(site_deck.docs, site_deck.options)
+    page = (site_deck.docs / "masking/other-card.md").read_text()
+    assert '??? abstract "From answers/reference.py: `causal_mask`"' in page
+    assert "    def causal_mask(" in page

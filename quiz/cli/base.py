@@ -19,6 +19,7 @@ from quiz.vocab import Difficulty, Topic
 
 if TYPE_CHECKING:
     from quiz.deck import Deck
+    from quiz.store import Store
 
 # quiz.deck (yaml, pydantic models) is imported by the commands that load the deck, not here: `quiz take`
 # reads a cached index and must show its first question within 150 ms.
@@ -113,6 +114,21 @@ def with_cards(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, cards=load_cards(source.questions, source.answers, source.trust_answers), **kwargs)
 
     return wrapper
+
+
+def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Progress database (default: $QUIZ_DB, else progress.sqlite3 in your user data folder).",
+    )(command)
+
+
+def open_store(db: Path | None) -> Store:
+    from quiz.store import Store, default_db_path
+
+    return Store(db or default_db_path())
 
 
 def filters(command: Callable[..., Any]) -> Callable[..., Any]:

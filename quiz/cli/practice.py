@@ -8,23 +8,22 @@ Markdown renderer, fsrs and the formulas in a background thread while the first 
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli.base import DeckSource, deck_source, err, filters, main, out
+from quiz.cli.base import DeckSource, db_option, deck_source, err, filters, main, open_store, out
 from quiz.errors import QuizError
 from quiz.vocab import CHOICE_LETTERS
 
 if TYPE_CHECKING:
     from quiz.cache import CardView
+    from quiz.session import Grade, Outcome, Question, Session
 
 _GRADES = {"1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -56,15 +55,6 @@ def _stoppable():
         stop.interrupted = True
 
 
-def _db_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Progress database (default: $QUIZ_DB, else progress.sqlite3 in your user data folder).",
-    )(command)
-
-
 def _cards(source: DeckSource, topic: str | None, tag: str | None, difficulty: str | None) -> list[CardView]:
     from quiz.cache import load_index
     from quiz.filters import select
@@ -73,12 +63,6 @@ def _cards(source: DeckSource, topic: str | None, tag: str | None, difficulty: s
     if not chosen:
         raise QuizError("no cards match these filters; loosen --topic, --tag or --difficulty")
     return chosen
-
-
-def _store(db: Path | None):
-    from quiz.store import Store, default_db_path
-
-    return Store(db or default_db_path())
 
 
 _prefetched = False
@@ -145,11 +129,54 @@ def _after_menu(card: CardView, source: DeckSource, allow_answer: bool) -> None:
             err.print(f"Type one of: {keys}")
 
 
-def _ask_question(session, question, position: str, source: DeckSource, interview: bool = False):
-    """Ask one question, save the answer, and return what was saved."""
-    from quiz.cli.views import answer_view, choices_view, question_panel, verdict
+def _ask_choice(question: Question) -> Outcome:
+    from quiz.cli.views import choices_view
+
+    out.print(choices_view(question.choices))
+    letters = CHOICE_LETTERS[: len(question.choices)]
+    while True:
+        key = _ask(f"Your choice ({'/'.join(letters)})").lower()
+        index = letters.find(key) if len(key) == 1 and key.isalpha() else int(key) - 1 if key.isdigit() else -1
+        if 0 <= index < len(letters):
+            return question.check_choice(index)
+        err.print(f"Type a letter from {letters[0]} to {letters[-1]}.")
+
+
+def _ask_numeric(question: Question) -> Outcome:
     from quiz.numeric import AnswerFormatError
-    from quiz.session import Grade, Kind, Reason
+
+    assert question.numeric is not None
+    out.print(f"Answer in {question.numeric.unit}; forms like 2 GiB, 175B params, 3.1e23 or 1,024 are understood.")
+    while True:
+        try:
+            return question.check_numeric(_ask("Your answer"))
+        except AnswerFormatError as problem:
+            err.print(f"{problem} — try again.")
+
+
+def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grade:
+    """Reveal the answer and take the person's own grade (p proves the card first, outside an interview)."""
+    from quiz.cli.views import answer_view
+    from quiz.session import Grade
+
+    _ask("[Enter to reveal the answer · q quit]")
+    out.print(answer_view(question.card, explanation=not interview))
+    while True:
+        key = _ask(
+            "How well did you know it? 1 again · 2 hard · 3 good · 4 easy" + ("" if interview else " · p prove it")
+        ).lower()
+        if key in _GRADES:
+            return Grade(_GRADES[key])
+        if key == "p" and not interview:
+            _prove(question.card, source)
+        else:
+            err.print("Type 1, 2, 3 or 4.")
+
+
+def _ask_question(session: Session, question: Question, position: str, source: DeckSource, interview: bool = False):
+    """Ask one question, save the answer, and return what was saved."""
+    from quiz.cli.views import question_panel, verdict
+    from quiz.session import Kind, Reason
 
     card = question.card
     note = {
@@ -157,43 +184,13 @@ def _ask_question(session, question, position: str, source: DeckSource, intervie
         Reason.NEW: "New card.",
         Reason.DUE: "",
     }[question.reason]
-    body = question.numeric.prompt if question.kind is Kind.NUMERIC else None
+    body = question.numeric.prompt if question.kind is Kind.NUMERIC and question.numeric else None
     out.print(question_panel(card, position, body, "" if interview else note, plain=not out.is_terminal))
     start = time.monotonic()
-    if question.kind is Kind.CHOICE:
-        out.print(choices_view(question.choices))
-        letters = CHOICE_LETTERS[: len(question.choices)]
-        while True:
-            key = _ask(f"Your choice ({'/'.join(letters)})").lower()
-            index = letters.find(key) if len(key) == 1 and key.isalpha() else int(key) - 1 if key.isdigit() else -1
-            if 0 <= index < len(letters):
-                break
-            err.print(f"Type a letter from {letters[0]} to {letters[-1]}.")
-        outcome = question.check_choice(index)
-    elif question.kind is Kind.NUMERIC:
-        instance = question.numeric
-        out.print(f"Answer in {instance.unit}; forms like 2 GiB, 175B params, 3.1e23 or 1,024 are understood.")
-        while True:
-            try:
-                outcome = question.check_numeric(_ask("Your answer"))
-                break
-            except AnswerFormatError as problem:
-                err.print(f"{problem} — try again.")
-    else:
-        _ask("[Enter to reveal the answer · q quit]")
-        out.print(answer_view(card, explanation=not interview))
-        while True:
-            key = _ask(
-                "How well did you know it? 1 again · 2 hard · 3 good · 4 easy" + ("" if interview else " · p prove it")
-            )
-            if key.lower() in _GRADES:
-                break
-            if key.lower() == "p" and not interview:
-                _prove(card, source)
-            else:
-                err.print("Type 1, 2, 3 or 4.")
-        grade = Grade(_GRADES[key.lower()])
+    if question.kind is Kind.RECALL:
+        grade = _ask_recall(question, source, interview)
         return session.answer(question, grade, seconds=time.monotonic() - start)
+    outcome = _ask_choice(question) if question.kind is Kind.CHOICE else _ask_numeric(question)
     out.print(verdict(outcome.correct, outcome.feedback))
     saved = session.answer(question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
     if not interview:
@@ -215,7 +212,7 @@ def _next_due_note(progress) -> str:
 @click.option("--count", type=click.IntRange(min=1), help="Ask at most this many cards.")
 @click.option("--type", "kind", type=click.Choice(["recall", "choice", "numeric"]), help="Only this kind of question.")
 @click.option("--seed", type=int, help="Same seed, same questions and same generated numbers.")
-@_db_option
+@db_option
 @deck_source
 def take(
     topic: str | None,
@@ -240,7 +237,7 @@ def take(
     from quiz.store import now_utc
 
     cards = _cards(source, topic, tag, difficulty)
-    store = _store(db)
+    store = open_store(db)
     try:
         progress = store.progress()
         questions = plan(
@@ -276,7 +273,7 @@ def take(
 )
 @click.option("--seed", type=int, help="Same seed, same interview.")
 @filters
-@_db_option
+@db_option
 @deck_source
 def interview(
     minutes: int,
@@ -296,7 +293,7 @@ def interview(
     from quiz.store import now_utc
 
     cards = _cards(source, topic, tag, difficulty)
-    store = _store(db)
+    store = open_store(db)
     try:
         questions = plan_interview(cards, minutes, seed)
         session = Session(store, questions, clock=now_utc, mode="interview")
@@ -333,50 +330,3 @@ def _print_report(result) -> None:
         )
     elif result.asked:
         out.print("No weak topic in this interview.")
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-@_db_option
-@deck_source
-def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
-    """Your progress: reviews, retention, accuracy and mastery per topic, and what falls due this week.
-
-    \b
-    accuracy   right answers to multiple-choice and numeric questions
-    retention  reviews of cards seen before that you still recalled (graded Hard or better)
-    mastery    how close each card's memory is to lasting 21 days (FSRS stability), unseen cards 0
-
-    Example: quiz stats --json
-    """
-    from quiz.cache import load_index
-    from quiz.stats import compute
-    from quiz.store import now_utc
-
-    cards = load_index(source.questions, source.answers)
-    with _store(db) as store:
-        result = compute(cards, store.progress(), store.reviews(), now_utc())
-    if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
-        return
-    from rich.table import Table
-
-    def pct(x: float | None) -> str:
-        return "—" if x is None else f"{x:.0%}"
-
-    table = Table(title=f"{result.reviews} reviews · {result.seen}/{result.cards} cards seen", title_justify="left")
-    for column in ("topic", "seen", "reviews", "accuracy", "retention", "mastery"):
-        table.add_column(column, justify="left" if column == "topic" else "right")
-    for t in result.topics:
-        table.add_row(t.title, f"{t.seen}/{t.cards}", str(t.reviews), pct(t.accuracy), pct(t.retention), pct(t.mastery))
-    table.add_row(
-        "All",
-        f"{result.seen}/{result.cards}",
-        str(result.reviews),
-        pct(result.accuracy),
-        pct(result.retention),
-        "",
-        style="bold",
-    )
-    out.print(table)
-    out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))

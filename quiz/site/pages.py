@@ -137,6 +137,27 @@ def _pitfall_block(card: Card, pitfall: Pitfall, anchor: str = "") -> str:
     return f'!!! {kind} "{label}"\n\n{_indent(body)}\n'
 
 
+def _links(card: Card, deck: Deck, here: str) -> list[str]:
+    """The card page's last sections: related cards, references, and the seed questions it answers."""
+    parts: list[str] = []
+    if card.related:
+        parts += ["## Related", ""]
+        for other in card.related:
+            if other in deck.cards:
+                target = deck.cards[other]
+                parts.append(f"- [{target.title}]({_relative(here, card_path(target))})")
+        parts.append("")
+    if card.references:
+        parts += ["## References", ""]
+        parts += [f"- [{r.title}]({r.url})" if r.url else f"- {r.title}" for r in card.references]
+        parts.append("")
+    if card.asked_in:
+        parts += ["## Asked as", ""]
+        parts += [f"- {' '.join(q.question.split())} *(in “{q.document}”)*" for q in card.asked_in]
+        parts.append("")
+    return parts
+
+
 def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Source]) -> str:
     here = card_path(card)
     tags = "\n".join(f"  - {tag}" for tag in card.tags)
@@ -175,21 +196,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
     parts += ["## Proofs", ""]
     for record in proof.claims:
         parts.append(_claim_section(card, record, sources.get(record.claim), sources))
-    if card.related:
-        parts += ["## Related", ""]
-        for other in card.related:
-            if other in deck.cards:
-                target = deck.cards[other]
-                parts.append(f"- [{target.title}]({_relative(here, card_path(target))})")
-        parts.append("")
-    if card.references:
-        parts += ["## References", ""]
-        parts += [f"- [{r.title}]({r.url})" if r.url else f"- {r.title}" for r in card.references]
-        parts.append("")
-    if card.asked_in:
-        parts += ["## Asked as", ""]
-        parts += [f"- {' '.join(q.question.split())} *(in “{q.document}”)*" for q in card.asked_in]
-        parts.append("")
+    parts += _links(card, deck, here)
     return "\n".join(parts)
 
 

@@ -1,0 +1,57 @@
+"""``quiz stats``: your progress, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from quiz.cli.base import DeckSource, db_option, deck_source, main, open_store, out
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@db_option
+@deck_source
+def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
+    """Your progress: reviews, retention, accuracy and mastery per topic, and what falls due this week.
+
+    \b
+    accuracy   right answers to multiple-choice and numeric questions
+    retention  reviews of cards seen before that you still recalled (graded Hard or better)
+    mastery    how close each card's memory is to lasting 21 days (FSRS stability), unseen cards 0
+
+    Example: quiz stats --json
+    """
+    from quiz.cache import load_index
+    from quiz.stats import compute
+    from quiz.store import now_utc
+
+    cards = load_index(source.questions, source.answers)
+    with open_store(db) as store:
+        result = compute(cards, store.progress(), store.reviews(), now_utc())
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    def pct(x: float | None) -> str:
+        return "—" if x is None else f"{x:.0%}"
+
+    table = Table(title=f"{result.reviews} reviews · {result.seen}/{result.cards} cards seen", title_justify="left")
+    for column in ("topic", "seen", "reviews", "accuracy", "retention", "mastery"):
+        table.add_column(column, justify="left" if column == "topic" else "right")
+    for t in result.topics:
+        table.add_row(t.title, f"{t.seen}/{t.cards}", str(t.reviews), pct(t.accuracy), pct(t.retention), pct(t.mastery))
+    table.add_row(
+        "All",
+        f"{result.seen}/{result.cards}",
+        str(result.reviews),
+        pct(result.accuracy),
+        pct(result.retention),
+        "",
+        style="bold",
+    )
+    out.print(table)
+    out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))

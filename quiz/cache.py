@@ -14,10 +14,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quiz.filters import find, select
 from quiz.paths import DEFAULT_ANSWERS, cache_dir, is_own_answers
+
+if TYPE_CHECKING:
+    from quiz.models import Card  # for the type only: this module must not import pydantic
 
 INDEX_VERSION = 1
 # What a person answers from: editing any of these flags the card for re-review. Editing a title, tags,
@@ -107,8 +110,8 @@ class CardView:
         )
 
 
-def card_view(card: Any) -> CardView:
-    """The view of a pydantic ``Card`` (typed ``Any`` only so this module need not import pydantic)."""
+def card_view(card: Card) -> CardView:
+    """The view of a pydantic ``Card``."""
     return CardView.from_data(card.model_dump(mode="json"), card.topic.title)
 
 

@@ -8,9 +8,11 @@ torch, and must not run code that a deck points at.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -165,13 +167,23 @@ def validate_card(data: Any, lines: dict[Location, int], path: Path) -> tuple[Ca
 class ModuleOutline:
     """Top-level functions of a module: name → (line, argument names, returns Evidence)."""
 
-    functions: dict[str, tuple[int, tuple[str, ...], bool]]
+    functions: Mapping[str, tuple[int, tuple[str, ...], bool]]  # read-only: outlines are shared from a cache
 
 
 def outline(path: Path) -> ModuleOutline | None:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return _outline_of_source(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@functools.lru_cache(maxsize=512)
+def _outline_of_source(source: str) -> ModuleOutline | None:
+    """Keyed by the source text itself, so an edited module is never answered from the cache: loading the bank
+    parses its ~80 modules once per process, not once per load (the fuzz tests load thousands of decks)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
         return None
     functions = {}
     for node in tree.body:
@@ -182,7 +194,7 @@ def outline(path: Path) -> ModuleOutline | None:
                 isinstance(returns, ast.Constant) and returns.value == "Evidence"
             )
             functions[node.name] = (node.lineno, args, evidence)
-    return ModuleOutline(functions)
+    return ModuleOutline(MappingProxyType(functions))
 
 
 def formula_outline(answers_dir: Path) -> dict[str, tuple[str, ...]]:

@@ -142,7 +142,7 @@ def field_problem(error: Mapping[str, Any]) -> tuple[str, str]:
 class Outline(Protocol):
     """A proof module read as source: top-level function name → (line, argument names, returns Evidence)."""
 
-    functions: dict[str, tuple[int, tuple[str, ...], bool]]
+    functions: Mapping[str, tuple[int, tuple[str, ...], bool]]
 
 
 @dataclass

@@ -3,16 +3,21 @@ home folder: the progress database, the card cache and every cache a library kee
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
-# Hypothesis would keep its example database in .hypothesis/ of the working directory.
+# Hypothesis keeps an example database and caches in .hypothesis/ of the working directory, and fills the
+# caches while pytest collects, before any fixture runs: no database, and the caches in a folder of this run.
 settings.register_profile("isolated", database=None)
 settings.load_profile("isolated")
+_hypothesis_home = tempfile.TemporaryDirectory(prefix="quiz-tests-hypothesis-")
+set_hypothesis_home_dir(_hypothesis_home.name)
 
 # Settings of the quiz a developer may have exported; a test sees only what it sets itself.
 QUIZ_VARIABLES = (

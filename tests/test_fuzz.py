@@ -1,5 +1,6 @@
 """Fuzzing the deck loader: whatever bytes a card holds, loading it ends in a deck or in the project's own
-DeckError, never in any other exception. FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py digs deeper.
+DeckError, never in any other exception. FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py digs deeper
+(300 examples per test by default).
 
 The fuzzed deck is a real one: its answers folder holds every proof module of the bank (linked, not copied) and
 one for the fuzzed card itself, so an input gets past the folder checks to the YAML parser, the card model and

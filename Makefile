@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quiz test verify site lint bench clean chromium
+.PHONY: quiz test verify site lint bench mutants clean chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,8 +35,14 @@ site: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py --json bench/latest.json
 
+# Break answers/reference.py and answers/formulas/ on purpose, one mutant at a time, and report which claim
+# notices each (docs/mutants.md lists the equivalent survivors). A few minutes; not part of `make test`.
+mutants: $(STAMP)
+	$(BIN)/python bench/mutants.py
+
+# --no-cache: a check must leave the tree as it found it (no .ruff_cache).
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache . && $(BIN)/ruff format --no-cache --check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache site/build

@@ -12,11 +12,12 @@ from an imported module (the report and the proof runner).
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 FIGURE_PREFIX = "figure_"
@@ -42,14 +43,24 @@ def _returns_evidence(annotation: Any) -> bool:
 class ModuleOutline:
     """Top-level functions of a module: name → (line, argument names, returns Evidence)."""
 
-    functions: dict[str, tuple[int, tuple[str, ...], bool]]
+    functions: Mapping[str, tuple[int, tuple[str, ...], bool]]  # read-only: outlines are shared from a cache
 
 
 def outline(path: Path) -> ModuleOutline | None:
     """The module at ``path`` read with ``ast``: never imported. None if it cannot be read or parsed."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return _outline_of_source(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@functools.lru_cache(maxsize=512)
+def _outline_of_source(source: str) -> ModuleOutline | None:
+    """Keyed by the source text itself, so an edited module is never answered from the cache: loading the bank
+    parses its ~80 modules once per process, not once per load (the fuzz tests load thousands of decks)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
         return None
     functions = {}
     for node in tree.body:
@@ -60,7 +71,7 @@ def outline(path: Path) -> ModuleOutline | None:
                 isinstance(returns, ast.Constant) and returns.value == "Evidence"
             )
             functions[node.name] = (node.lineno, args, evidence)
-    return ModuleOutline(functions)
+    return ModuleOutline(MappingProxyType(functions))
 
 
 def _own_functions(module: ModuleType) -> list[Callable[..., Any]]:

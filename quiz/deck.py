@@ -140,10 +140,11 @@ def validate_card(data: Any, lines: dict[Location, int], path: Path) -> tuple[Ca
     try:
         card = Card.model_validate(data)
     except ValidationError as exc:
-        return None, [
-            Problem(shown, line_of(lines, error["loc"]), field_name(error["loc"]), *reversed(field_problem(error)))
-            for error in exc.errors()
-        ]
+        problems = []
+        for error in exc.errors():
+            code, message = field_problem(error)
+            problems.append(Problem(shown, line_of(lines, error["loc"]), field_name(error["loc"]), message, code))
+        return None, problems
     problems, _ = rules.check(card, Stage.ALONE, Scope(path), lines)
     return card, problems
 

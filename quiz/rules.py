@@ -143,7 +143,7 @@ def field_problem(error: Mapping[str, Any]) -> tuple[str, str]:
 class Outline(Protocol):
     """A proof module read as source: top-level function name → (line, argument names, returns Evidence)."""
 
-    functions: dict[str, tuple[int, tuple[str, ...], bool]]
+    functions: Mapping[str, tuple[int, tuple[str, ...], bool]]
 
 
 @dataclass
@@ -281,45 +281,40 @@ def _params_have_values(card: Card, scope: Scope) -> Iterator[Finding]:
             yield Finding(("numeric", i), f"parameter '{empty[0]}' has no values")
 
 
+def _module(card: Card, scope: Scope) -> tuple[Path, Outline | None]:
+    path = scope.answers_dir / f"{card.module}.py"
+    return path, scope.outline(path)
+
+
 def _module_exists(card: Card, scope: Scope) -> Iterator[Finding]:
-    if scope.outline(scope.answers_dir / f"{card.module}.py") is None:
-        yield Finding(
-            ("claims",),
-            f"proof module {shown_path(scope.answers_dir / f'{card.module}.py')} is missing or unreadable; "
-            "create it with the claim functions",
-        )
+    path, outline = _module(card, scope)
+    if outline is None:
+        message = f"proof module {shown_path(path)} is missing or unreadable; create it with the claim functions"
+        yield Finding(("claims",), message)
 
 
 def _claim_functions_exist(card: Card, scope: Scope) -> Iterator[Finding]:
-    module = scope.answers_dir / f"{card.module}.py"
-    outline = scope.outline(module)
+    path, outline = _module(card, scope)
     for i, claim in enumerate(card.claims if outline else ()):
         if claim.proof not in outline.functions:
-            yield Finding(("claims", i, "proof"), f"function '{claim.proof}' is not defined in {shown_path(module)}")
+            yield Finding(("claims", i, "proof"), f"function '{claim.proof}' is not defined in {shown_path(path)}")
 
 
 def _claim_functions_return_evidence(card: Card, scope: Scope) -> Iterator[Finding]:
-    module = scope.answers_dir / f"{card.module}.py"
-    outline = scope.outline(module)
+    path, outline = _module(card, scope)
     for i, claim in enumerate(card.claims if outline else ()):
         if claim.proof in outline.functions and not outline.functions[claim.proof][2]:
-            yield Finding(
-                ("claims", i, "proof"), f"'{claim.proof}' must be annotated '-> Evidence' in {shown_path(module)}"
-            )
+            message = f"'{claim.proof}' must be annotated '-> Evidence' in {shown_path(path)}"
+            yield Finding(("claims", i, "proof"), message)
 
 
 def _evidence_functions_are_claims(card: Card, scope: Scope) -> Iterator[Finding]:
-    module = scope.answers_dir / f"{card.module}.py"
-    outline = scope.outline(module)
+    path, outline = _module(card, scope)
     named = {claim.proof for claim in card.claims}
+    message = f"returns Evidence but card '{card.id}' names no claim for it; add one or remove it"
     for name, (line, _, is_claim) in sorted(outline.functions.items() if outline else ()):
         if is_claim and name not in named and not name.startswith("_"):
-            yield Finding(
-                (name,),
-                f"returns Evidence but card '{card.id}' names no claim for it; add one or remove it",
-                file=module,
-                line=line,
-            )
+            yield Finding((name,), message, file=path, line=line)
 
 
 RULES: tuple[Rule, ...] = (

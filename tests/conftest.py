@@ -1,12 +1,66 @@
-"""Shared fixtures: small decks written into tmp_path, never into the working tree."""
+"""Shared fixtures: small decks written into tmp_path, and a run that never writes into the working tree or the
+home folder: the progress database, the card cache and every cache a library keeps go to temporary folders."""
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps an example database and caches in .hypothesis/ of the working directory, and fills the
+# caches while pytest collects, before any fixture runs: no database, and the caches in a folder of this run.
+settings.register_profile("isolated", database=None)
+settings.load_profile("isolated")
+_hypothesis_home = tempfile.TemporaryDirectory(prefix="quiz-tests-hypothesis-")
+set_hypothesis_home_dir(_hypothesis_home.name)
+
+# Settings of the quiz a developer may have exported; a test sees only what it sets itself.
+QUIZ_VARIABLES = (
+    "QUIZ_QUESTIONS",
+    "QUIZ_ANSWERS",
+    "QUIZ_SITE_CACHE",
+    "QUIZ_SITE_WORKERS",
+    "QUIZ_TRUST_ANSWERS",
+    "QUIZ_NOW",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A home folder of the run's own, for the whole session (session fixtures, such as the KaTeX download, run
+    before any per-test fixture): platformdirs (the card cache and progress database defaults), matplotlib's
+    font cache, npm's cache and anything else that writes under ~ write here instead."""
+    home = tmp_path_factory.mktemp("home")
+    npmrc = Path.home() / ".npmrc"
+    with pytest.MonkeyPatch.context() as patch:
+        if npmrc.is_file():  # the machine's registry settings are read from there; reading is fine
+            patch.setenv("npm_config_userconfig", str(npmrc))
+        patch.setenv("HOME", str(home))
+        for variable, folder in {
+            "XDG_CACHE_HOME": ".cache",
+            "XDG_DATA_HOME": ".local/share",
+            "XDG_CONFIG_HOME": ".config",
+            "XDG_STATE_HOME": ".local/state",
+            "MPLCONFIGDIR": ".config/matplotlib",
+            "npm_config_cache": ".npm",
+            "QUIZ_CACHE_DIR": ".cache/transformer-proofs",  # keyed by each deck's files, so tests can share it
+        }.items():
+            patch.setenv(variable, str(home / folder))
+        for variable in QUIZ_VARIABLES:
+            patch.delenv(variable, raising=False)
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def isolated_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with an empty progress database of its own."""
+    monkeypatch.setenv("QUIZ_DB", str(tmp_path / "autouse-progress.sqlite3"))
+
 
 VALID_CARD = """\
 id: tiny-card

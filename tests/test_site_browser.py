@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -16,11 +17,12 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from quiz.deck import DEFAULT_QUESTIONS, PROJECT_ROOT
+from quiz.deck import DEFAULT_QUESTIONS
 from quiz.site import Options, build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "artifacts"
+# The card page's screenshot is kept where QUIZ_TEST_ARTIFACTS says (CI may collect it), else in the test's tmp_path.
+ARTIFACTS_ENV = "QUIZ_TEST_ARTIFACTS"
 # Two real cards with real proofs, math and figures; the full bank would only make the test slower.
 CARDS = {"sqrt-dk-scaling": "scaling", "causal-masking": "masking"}
 CARD_URL = "scaling/sqrt-dk-scaling/"
@@ -107,7 +109,7 @@ def visit(browser, site):
     v.context.close()
 
 
-def test_card_page_renders_math_with_local_katex_and_no_raw_delimiters(visit):
+def test_card_page_renders_math_with_local_katex_and_no_raw_delimiters(visit, tmp_path):
     visit.open(CARD_URL)
     page = visit.page
     page.wait_for_selector(".md-content .katex")
@@ -125,8 +127,9 @@ def test_card_page_renders_math_with_local_katex_and_no_raw_delimiters(visit):
     assert "\\(" not in prose and "\\[" not in prose
     assert not visit.errors, visit.errors
     assert not visit.foreign_requests(), visit.foreign_requests()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "site-card-page.png"), full_page=True)
+    artifacts = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artifacts / "site-card-page.png"), full_page=True)
 
 
 def test_katex_fonts_and_figures_load_from_the_site(visit):

@@ -106,10 +106,30 @@ def naive_attention_builds_n_squared_scores_per_head() -> Evidence:
         derivation="theory: one score per (query, key) pair, n·n",
         counterfactual=f"tiled attention, one block of {BLOCK} keys at a time",
         counterfactual_measured=tuple(_materialised_scores(one_tile, n) for n in sizes),
-        details={
-            "fp16 bytes of one head's scores at 4096": attention_score_bytes(4096),
-            "fp16 bytes of one head's scores at 32768": attention_score_bytes(32768),
-        },
+    )
+
+
+def _score_bytes(n: int, heads: int, *, block: int | None = None) -> int:
+    """Bytes of the fp16 attention weights softmax(QKᵀ) that attention over ``heads`` heads of n tokens holds,
+    read from the tensor's own ``nbytes`` on shape-only 'meta' tensors; ``block`` keeps one tile of keys only."""
+    q = torch.empty(1, heads, n, D_MODEL // HEADS, device="meta", dtype=torch.float16)
+    keys = q if block is None else q[..., :block, :]
+    return torch.softmax(q @ keys.transpose(-2, -1), dim=-1).nbytes
+
+
+def naive_score_tensors_take_two_h_n_squared_bytes_in_fp16() -> Evidence:
+    """In fp16 the attention weights of h heads on n tokens take 2·h·n² bytes: 32 MiB for one head at 4,096
+    tokens, 1 GiB for 32 heads, 2 GiB for one head at 32,768 (the nbytes of the tensor torch allocates)."""
+    cases = ((4096, 1), (4096, 32), (32768, 1))
+    return Evidence(
+        measured=tuple(_score_bytes(n, h) for n, h in cases),
+        expected=tuple(attention_score_bytes(n, heads=h, bytes_per_element=2) for n, h in cases),
+        comparison="equal",
+        unit="bytes",
+        derivation="attention_score_bytes formula: n · n · heads · 2 bytes (fp16)",
+        counterfactual=f"tiled attention's weights, one block of {BLOCK} keys at a time",
+        counterfactual_measured=tuple(_score_bytes(n, h, block=BLOCK) for n, h in cases),
+        details={"cases (tokens, heads)": tuple(f"{n}, {h}" for n, h in cases)},
     )
 
 

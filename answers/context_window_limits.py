@@ -20,6 +20,7 @@ from answers.reference import (
     DecoderBlock,
     EncoderLayer,
     KVCache,
+    MultiHeadAttention,
     attend,
     attention_weights,
     count_flops,
@@ -59,12 +60,13 @@ def learned_position_table_is_a_hard_length_limit(seed: int = 0) -> Evidence:
     )
 
 
-def _attention_share(d_model: int, n: int) -> float:
+def _attention_share(d_model: int, n: int, *, without_ffn: bool = False) -> float:
     """Share of a real encoder layer's forward FLOPs (FlopCounterMode) spent in QKᵀ and PV. Shape-only 'meta'
-    tensors: FLOPs depend on shapes alone, and long contexts cost no arithmetic to count."""
+    tensors: FLOPs depend on shapes alone, and long contexts cost no arithmetic to count. ``without_ffn``
+    divides by the attention sublayer alone (projections and scores), leaving the FFN out of the layer."""
     with torch.device("meta"):
         x = torch.empty(1, n, d_model)
-        layer = EncoderLayer(d_model, HEADS, 4 * d_model)
+        layer = MultiHeadAttention(d_model, HEADS) if without_ffn else EncoderLayer(d_model, HEADS, 4 * d_model)
     q = x.view(1, n, HEADS, d_model // HEADS).transpose(1, 2)  # (1, h, n, d_head)
     return count_flops(attend, q, q, q) / count_flops(layer, x)
 
@@ -73,18 +75,17 @@ def attention_is_a_tenth_of_the_compute_at_bert_length(d_model: int = 96, n: int
     """At BERT-base's shape (n = 512, d = 768: n/d = 2/3) attention is n/(6d + n) = 1/10 of a layer's FLOPs,
     measured with FlopCounterMode on a layer of the same n/d ratio. It is small because 512 is short: the
     same layer at 16× the context (n/d = 32/3, 8,192 tokens at d = 768) spends 64 % of its FLOPs on attention."""
+    lengths = (n, 16 * n)
     return Evidence(
-        measured=_attention_share(d_model, n),
-        expected=attention_flops_share(512, 768),
-        comparison="rel",
-        tolerance=1e-12,  # both are n/(6d + n) with n/d = 2/3: ratios of exact integer counts
-        derivation="theory: 4n²d / (24nd² + 4n²d) = n/(6d + n) at n = 512, d = 768",
-        counterfactual="the same layer at 16× the context (the share measured where long context would be)",
-        counterfactual_measured=_attention_share(d_model, 16 * n),
+        measured=tuple(_attention_share(d_model, length) for length in lengths),
+        expected=(attention_flops_share(512, 768), attention_flops_share(16 * 512, 768)),
+        comparison="equal",  # each side is a ratio of exact integer counts of the same rational number
+        derivation="theory: 4n²d / (24nd² + 4n²d) = n/(6d + n) at d = 768, n = 512 and 8,192",
+        counterfactual="the layer's FFN left out (attention sublayer only: 8nd² + 4n²d)",
+        counterfactual_measured=tuple(_attention_share(d_model, length, without_ffn=True) for length in lengths),
         details={
             "measured share at 4× the context (2,048 tokens at d = 768)": _attention_share(d_model, 4 * n),
             "formula share at 2,048 tokens, d = 768": attention_flops_share(2048, 768),
-            "formula share at 8,192 tokens, d = 768": attention_flops_share(8192, 768),
             "BERT-base attention probabilities kept for backward, fp32, MiB": 12 * 12 * 512 * 512 * 4 / 2**20,
         },
     )

@@ -164,8 +164,7 @@ def _first_row_with_the_diagonal_hidden(attention, seed: int) -> torch.Tensor:
 
 def _mha_fully_masked_row(seed: int) -> float:
     """``nn.MultiheadAttention`` with every key padded out: its output row (NaN in this torch)."""
-    torch.manual_seed(seed)
-    layer = torch.nn.MultiheadAttention(D, 2, batch_first=True, dtype=torch.float64)
+    layer = seeded_module(lambda: torch.nn.MultiheadAttention(D, 2, batch_first=True), seed=seed)
     x = _draws(seed, 1, 1, N, D)[0]
     return layer(x, x, x, key_padding_mask=torch.ones(1, N, dtype=torch.bool))[0][0, 0, 0].item()
 

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from answers.evidence import Evidence
-from answers.reference import FeedForward, MultiHeadAttention, causal_mask
+from answers.reference import FeedForward, MultiHeadAttention, causal_mask, seeded_module
 
 V, D, N, BATCH = 16, 16, 12, 8
 INIT_STD = 0.02  # N(0, 0.02) weights: GPT-1 (Radford et al. 2018, section 4.1), kept by GPT-2
@@ -60,8 +60,7 @@ class _TinyLM(nn.Module):
 
 
 def _model(seed: int, **options: bool) -> _TinyLM:
-    torch.manual_seed(seed)
-    return _TinyLM(**options)
+    return seeded_module(lambda: _TinyLM(**options), seed=seed)
 
 
 def _tokens(generator: torch.Generator, batch: int = BATCH) -> torch.Tensor:

@@ -4,7 +4,8 @@ Pair i of a RoPE head turns by θ_i = base^(−2i/d) per position. The fast pair
 many times within the training length, so any later position only revisits angles they have seen. The
 slow pairs never complete a turn: a longer context pushes them to angles outside the trained range.
 Position interpolation (positions × L_train/L_new) squeezes every angle back into that range, at the
-price of a finer step between neighbours, which is why it is followed by fine-tuning.
+price of a finer step between neighbours, which is why it is followed by fine-tuning. (YaRN does
+not change the base: it interpolates only the slow pairs; see rope_scaling_ntk_yarn.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import torch
 
 from answers.evidence import Evidence
-from answers.formulas.positional import rope_pairs_completing_a_turn, rope_slowest_pair_angle
+from answers.formulas.positional import ntk_scaled_base, rope_pairs_completing_a_turn, rope_slowest_pair_angle
 from answers.reference import apply_rope, rope_frequencies
 
 HEAD_DIM, TRAIN_LEN, LONG_LEN = 128, 2048, 8192  # Llama-1-like head, trained at 2k, asked for 8k
@@ -95,23 +96,39 @@ def position_interpolation_keeps_every_angle_in_the_trained_range() -> Evidence:
     )
 
 
+def _neighbour_steps(positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """(pairs,) angle between two neighbouring tokens in every pair, read off ``apply_rope``: the rotation
+    that takes the first token's pair to the second's (no wrap-around: every step is below π)."""
+    x = torch.zeros(2, HEAD_DIM, dtype=torch.float64)
+    x[:, 0::2] = 1.0
+    rotated = apply_rope(x, positions, base)
+    first = torch.complex(rotated[0, 0::2], rotated[0, 1::2])
+    second = torch.complex(rotated[1, 0::2], rotated[1, 1::2])
+    return torch.angle(second / first)
+
+
 def interpolation_shrinks_the_step_between_neighbours() -> Evidence:
-    """The price of interpolation: neighbouring tokens now differ by a quarter of the trained angle step
-    in every pair (0.25 rad instead of 1 rad in the fastest one), a resolution the model never saw."""
+    """The price of interpolation: in every one of the 64 pairs, neighbouring tokens now differ by a
+    quarter of the trained step (0.25 rad instead of 1 rad in the fastest one), a resolution the model
+    never saw. The NTK-aware base, the alternative, keeps the fastest pair's step at 1 rad."""
+    theta = rope_frequencies(HEAD_DIM)
 
-    def fastest_step(scale: float) -> float:
-        angles = _angles(torch.tensor([0.0, 1.0]) * scale)  # two neighbouring tokens
-        return (angles[1, 0] - angles[0, 0]).item()
+    def largest_departure(steps: torch.Tensor) -> float:
+        return (steps / theta - INTERPOLATION).abs().max().item()
 
+    neighbours = torch.tensor([100.0, 101.0])
+    ntk_base = ntk_scaled_base(10000.0, 1 / INTERPOLATION, HEAD_DIM)
     return Evidence(
-        measured=fastest_step(INTERPOLATION),
-        expected=INTERPOLATION,
-        comparison="rel",
-        tolerance=1e-12,  # float64 rounding
-        unit="radians",
-        derivation="theory: θ_0 = 1 rad per position, times the scale 2048/8192",
-        counterfactual="plain RoPE positions",
-        counterfactual_measured=fastest_step(1.0),
+        measured=largest_departure(_neighbour_steps(neighbours * INTERPOLATION)),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-9,  # float64 rounding of angles up to 100 rad
+        derivation="theory: positions m·s and (m + 1)·s differ by s·θ_i in pair i, s = 2048/8192",
+        counterfactual="NTK-aware base 10⁴·4^(128/126) instead of interpolated positions",
+        counterfactual_measured=largest_departure(_neighbour_steps(neighbours, ntk_base)),
+        details={
+            "fastest pair's step under interpolation (rad)": _neighbour_steps(neighbours * INTERPOLATION)[0].item()
+        },
     )
 
 

@@ -21,11 +21,13 @@ D_IN, D_OUT, RANK, ALPHA = 256, 128, 4, 8.0
 class _LoRALinear(nn.Module):
     """y = W x + b + (α/r)·B A x with W, b frozen."""
 
-    def __init__(self, base: nn.Linear, rank: int = RANK, alpha: float = ALPHA, *, zero_b: bool = True) -> None:
+    def __init__(
+        self, base: nn.Linear, rank: int = RANK, alpha: float = ALPHA, *, zero_b: bool = True, seed: int = 0
+    ) -> None:
         super().__init__()
-        self.base, self.scale = base, alpha / rank
+        self.base, self.scale = base, alpha / rank  # Hu et al.'s α/r; rsLoRA uses α/√r
         base.requires_grad_(False)
-        g = generator(1)
+        g = generator(seed + 1)
         self.a = nn.Parameter(torch.randn(rank, base.in_features, generator=g, dtype=base.weight.dtype) * 0.01)
         b = torch.randn(base.out_features, rank, generator=g, dtype=base.weight.dtype) * 0.01
         self.b = nn.Parameter(torch.zeros_like(b) if zero_b else b)
@@ -37,19 +39,19 @@ class _LoRALinear(nn.Module):
         return self.base(x) + self.scale * (x @ self.a.T) @ self.b.T
 
 
-def _base() -> nn.Linear:
-    return seeded_module(lambda: nn.Linear(D_IN, D_OUT))
+def _base(seed: int = 0) -> nn.Linear:
+    return seeded_module(lambda: nn.Linear(D_IN, D_OUT), seed=seed)
 
 
 def _trainable(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def _trained() -> _LoRALinear:
+def _trained(seed: int = 0) -> _LoRALinear:
     """A LoRA layer after 'training': B given non-zero values."""
-    lora = _LoRALinear(_base())
+    lora = _LoRALinear(_base(seed), seed=seed)
     with torch.no_grad():
-        lora.b.copy_(randn(D_OUT, RANK, seed=2))
+        lora.b.copy_(randn(D_OUT, RANK, seed=seed + 2))
     return lora
 
 
@@ -67,11 +69,11 @@ def lora_trains_r_times_d_in_plus_d_out_parameters() -> Evidence:
     )
 
 
-def lora_update_has_rank_at_most_r() -> Evidence:
+def lora_update_has_rank_at_most_r(seed: int = 0) -> Evidence:
     """The learned update (α/r)·B·A has rank ≤ r = 4, however large the layer; a dense update is full rank."""
-    dense = randn(D_OUT, D_IN, seed=3)  # what full fine-tuning's ΔW generally looks like
+    dense = randn(D_OUT, D_IN, seed=seed + 3)  # what full fine-tuning's ΔW generally looks like
     return Evidence(
-        measured=int(torch.linalg.matrix_rank(_trained().delta())),
+        measured=int(torch.linalg.matrix_rank(_trained(seed).delta())),
         expected=RANK,
         comparison="at_most",
         derivation="theory: rank(B·A) ≤ min(rank B, rank A) ≤ r",
@@ -81,13 +83,13 @@ def lora_update_has_rank_at_most_r() -> Evidence:
     )
 
 
-def zero_initialised_b_leaves_the_model_unchanged() -> Evidence:
+def zero_initialised_b_leaves_the_model_unchanged(seed: int = 0) -> Evidence:
     """With B = 0 the adapted layer's output equals the pretrained layer's exactly at step 0."""
-    x = randn(8, D_IN, seed=4)
-    base = _base()
+    x = randn(8, D_IN, seed=seed + 4)
+    base = _base(seed)
     with torch.no_grad():
-        zero_b = (_LoRALinear(_base())(x) - base(x)).abs().max().item()
-        random_b = (_LoRALinear(_base(), zero_b=False)(x) - base(x)).abs().max().item()
+        zero_b = (_LoRALinear(_base(seed), seed=seed)(x) - base(x)).abs().max().item()
+        random_b = (_LoRALinear(_base(seed), zero_b=False, seed=seed)(x) - base(x)).abs().max().item()
     return Evidence(
         measured=zero_b,
         expected=0.0,
@@ -99,10 +101,10 @@ def zero_initialised_b_leaves_the_model_unchanged() -> Evidence:
     )
 
 
-def merged_weights_give_identical_outputs() -> Evidence:
+def merged_weights_give_identical_outputs(seed: int = 0) -> Evidence:
     """Folding W + (α/r)·B·A into one Linear gives the adapter's outputs to float64 rounding, so
     inference needs no extra matmul; forgetting the α/r factor does not."""
-    lora, x = _trained(), randn(8, D_IN, seed=5)
+    lora, x = _trained(seed), randn(8, D_IN, seed=seed + 5)
 
     def merged_output(scale: float) -> torch.Tensor:
         merged = nn.Linear(D_IN, D_OUT).double()

@@ -1,9 +1,9 @@
 """Why decoder-only models dominate: one stack, and a cache that survives new input.
 
-The dominance itself is an observation about which recipe scaled best, not a theorem. Two of its
-mechanical reasons can be measured: next-token prediction makes every position but one a training
-target, and a causal model's states for a prefix never change when text is appended, so caching them
-is exact and generation touches each token once.
+The dominance itself is an observation about which recipe scaled best, not a theorem. What can be
+measured is the caching story told fairly: a causal stack's prefix states never change when text is
+appended, an encoder-decoder's causal decoder caches exactly too, and the difference is new input after
+a reply, which a bidirectional encoder or prefix must re-encode.
 """
 
 from __future__ import annotations

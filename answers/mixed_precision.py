@@ -4,8 +4,8 @@ The matmuls of both the forward and the backward pass run in fp16/bf16, so activ
 gradients are half precision; an fp32 master copy of the weights receives the updates, because fp16
 cannot represent 1 + 10⁻⁴. With fp16 (5 exponent bits) small gradients also underflow to zero, so the
 loss is multiplied by a large scale before backward and the gradients divided by it afterwards. Without
-an fp32 master, Kahan summation or stochastic rounding keep bf16 weights moving; FP8 comes in two formats,
-E4M3 for range-limited precision and E5M2 for range.
+an fp32 master, Kahan summation or stochastic rounding keep bf16 weights moving. FP8 comes in two formats:
+E4M3 (more precision, max 448) and E5M2 (more range, max 57,344).
 """
 
 from __future__ import annotations

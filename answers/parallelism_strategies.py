@@ -19,8 +19,8 @@ from answers.reference import FeedForward, randn, seeded_module
 WORKERS, D, D_FF = 4, 32, 128
 
 
-def _ffn() -> FeedForward:
-    return seeded_module(lambda: FeedForward(D, D_FF, "gelu"))
+def _ffn(seed: int = 0) -> FeedForward:
+    return seeded_module(lambda: FeedForward(D, D_FF, "gelu"), seed=seed)
 
 
 def _tensor_parallel(ffn: FeedForward, x: torch.Tensor, *, split_first_by: str) -> torch.Tensor:
@@ -37,9 +37,9 @@ def _tensor_parallel(ffn: FeedForward, x: torch.Tensor, *, split_first_by: str) 
     return torch.stack(partials).sum(0) + ffn.down.bias
 
 
-def column_then_row_split_ffn_equals_the_full_ffn() -> Evidence:
+def column_then_row_split_ffn_equals_the_full_ffn(seed: int = 0) -> Evidence:
     """Splitting W1 by columns and W2 by rows over 4 workers and summing their outputs reproduces the FFN exactly."""
-    ffn, x = _ffn(), randn(10, D)
+    ffn, x = _ffn(seed), randn(10, D, seed=seed)
     with torch.no_grad():
         full = ffn(x)
         exact = (_tensor_parallel(ffn, x, split_first_by="columns") - full).abs().max().item()
@@ -61,11 +61,20 @@ def _gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tenso
     return torch.cat([p.grad.flatten() for p in model.parameters()])
 
 
-def averaged_shard_gradients_equal_the_full_batch_gradient() -> Evidence:
+def _batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return randn(16, D, seed=seed + 1), randn(16, D, seed=seed + 2)
+
+
+def _shard_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(WORKERS, n_params): each replica's gradient on its quarter of the batch."""
+    return torch.stack([_gradient(model, xs, ys) for xs, ys in zip(x.chunk(WORKERS), y.chunk(WORKERS), strict=True)])
+
+
+def averaged_shard_gradients_equal_the_full_batch_gradient(seed: int = 0) -> Evidence:
     """4 replicas each take a quarter of the batch; the mean of their gradients is the full-batch gradient."""
-    model, x, y = _ffn(), randn(16, D, seed=1), randn(16, D, seed=2)
+    model, (x, y) = _ffn(seed), _batch(seed)
     full = _gradient(model, x, y)
-    shards = torch.stack([_gradient(model, xs, ys) for xs, ys in zip(x.chunk(WORKERS), y.chunk(WORKERS), strict=True)])
+    shards = _shard_gradients(model, x, y)
     return Evidence(
         measured=(shards.mean(0) - full).abs().max().item(),
         expected=0.0,
@@ -75,6 +84,85 @@ def averaged_shard_gradients_equal_the_full_batch_gradient() -> Evidence:
         counterfactual="sum the replicas' gradients instead of averaging them",
         counterfactual_measured=(shards.sum(0) - full).abs().max().item(),
         details={"‖sum‖ / ‖full‖": (shards.sum(0).norm() / full.norm()).item()},
+    )
+
+
+def _displacement(optimiser: str, reduce: str, steps: int, seed: int, weight_decay: float = 0.0) -> torch.Tensor:
+    """Train the FFN data-parallel for ``steps`` real optimiser steps, all-reducing the shard gradients by
+    ``reduce`` (mean or sum) into ``p.grad``; return how far the weights moved."""
+    model, (x, y) = _ffn(seed), _batch(seed)
+    start = torch.cat([p.detach().flatten() for p in model.parameters()])
+    params = list(model.parameters())
+    opt = {
+        "sgd": lambda: torch.optim.SGD(params, lr=LR),
+        "adamw": lambda: torch.optim.AdamW(params, lr=LR),  # torch defaults: betas (0.9, 0.999), ε 1e-8, decay 0.01
+        "adam+L2": lambda: torch.optim.Adam(params, lr=LR, weight_decay=weight_decay),  # L2 added to the gradient
+    }[optimiser]()
+    for _ in range(steps):
+        shards = _shard_gradients(model, x, y)
+        grad = shards.mean(0) if reduce == "mean" else shards.sum(0)
+        model.zero_grad()
+        offset = 0
+        for p in params:
+            p.grad = grad[offset : offset + p.numel()].view_as(p).clone()
+            offset += p.numel()
+        opt.step()
+    return torch.cat([p.detach().flatten() for p in model.parameters()]) - start
+
+
+LR, STEPS = 1e-3, 10
+
+
+def summed_gradients_quadruple_an_sgd_step(seed: int = 0) -> Evidence:
+    """With plain SGD the update is −lr·g, linear in g: summing 4 replicas' gradients instead of averaging
+    them moves the weights exactly 4× as far, the same as a 4× learning rate."""
+    ratio = {
+        name: (_displacement(name, "sum", 1, seed).norm() / _displacement(name, "mean", 1, seed).norm()).item()
+        for name in ("sgd", "adamw")
+    }
+    return Evidence(
+        measured=ratio["sgd"],
+        expected=float(WORKERS),
+        comparison="rel",
+        tolerance=1e-9,  # float64; SGD's step is linear in the gradient
+        derivation="theory: an SGD step −lr·g is linear in g, so a 4× gradient is a 4× step",
+        counterfactual="the same step with torch.optim.AdamW, the optimiser Transformers actually use",
+        counterfactual_measured=ratio["adamw"],
+        unit="ratio",
+    )
+
+
+def adamw_barely_notices_summed_gradients(seed: int = 0) -> Evidence:
+    """Adam(W)'s update m̂/(√v̂ + ε) is invariant to a constant gradient scale except through ε: after 10 real
+    torch.optim.AdamW steps, summed and averaged gradients move the weights the same distance (ratio 1.0000),
+    so summing is not a 4× learning rate there."""
+    moved = {
+        (name, reduce): _displacement(name, reduce, STEPS, seed)
+        for name in ("adamw", "sgd")
+        for reduce in ("sum", "mean")
+    }
+    ratio = {name: (moved[name, "sum"].norm() / moved[name, "mean"].norm()).item() for name in ("adamw", "sgd")}
+    l2 = {reduce: _displacement("adam+L2", reduce, STEPS, seed, weight_decay=0.1) for reduce in ("sum", "mean")}
+
+    def relative_change(summed: torch.Tensor, averaged: torch.Tensor) -> float:
+        return ((summed - averaged).norm() / averaged.norm()).item()
+
+    return Evidence(
+        measured=ratio["adamw"],
+        expected=1.0,
+        comparison="abs",
+        # Only ε = 1e-8 breaks the scale invariance: it shifts each coordinate's step by about ε/√v̂ relative, and
+        # √v̂ ≈ |g| is ≳ 1e-6 for all but a negligible share of coordinates here, so the ratio moves by ≪ 1e-3.
+        tolerance=1e-3,
+        derivation="theory: Adam's step lr·m̂/(√v̂+ε) is unchanged when g → 4g, up to ε",
+        counterfactual="the '4× learning rate' model: the same 10 steps with torch.optim.SGD",
+        counterfactual_measured=ratio["sgd"],
+        unit="ratio",
+        details={
+            "‖Δw_sum − Δw_mean‖ / ‖Δw_mean‖, AdamW": relative_change(moved["adamw", "sum"], moved["adamw", "mean"]),
+            # Coupled L2 adds λw to the gradient before Adam normalises: a 4× gradient dilutes the penalty 4×.
+            "‖Δw_sum − Δw_mean‖ / ‖Δw_mean‖, Adam + L2 0.1": relative_change(l2["sum"], l2["mean"]),
+        },
     )
 
 

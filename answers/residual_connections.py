@@ -1,7 +1,7 @@
 """Residual connections: an identity path for the signal and the gradient.
 
 A residual block computes x + f(x), so its Jacobian is I + ∂f/∂x: the gradient from above reaches the block's
-input unchanged plus whatever f contributes. What that buys depends on what is compared:
+input through an identity term, plus whatever f contributes. What that buys depends on what is compared:
 
 - Without skips, whether the gradient survives depth is decided by the initialisation. Mean-field theory
   (Poole et al. 2016; Schoenholz et al. 2017) predicts the gain per tanh layer, χ = σ_w² E[tanh′(h)²]: near 1
@@ -93,6 +93,26 @@ def without_skips_the_initialisation_decides_whether_the_gradient_survives(seed:
             "no skips, orthogonal init": _bottom_over_top(False, "orthogonal", seed),
             "no skips, default init, 4 layers": _bottom_over_top(False, "default", seed, depth=4),
         },
+    )
+
+
+def torch_default_init_shrinks_the_gradient_as_mean_field_predicts(seed: int = 0) -> Evidence:
+    """At torch's default nn.Linear init, U(−1/√d, 1/√d) with variance 1/(3d), 32 tanh layers without skips keep
+    about 1.7e-8 of the gradient: mean-field theory with σ_w² = 1/3, where each layer's gain √χ tends to √(1/3)
+    as the activations shrink towards 0. The 1e-8 is the init's doing, as an orthogonal init of the same stack
+    shows."""
+
+    def averaged(init: str) -> float:
+        return sum(_bottom_over_top(False, init, 8 * seed + k) for k in range(8)) / 8
+
+    return Evidence(
+        measured=averaged("default"),
+        expected=_mean_field_gradient_ratio(weight_variance=1 / 3),
+        comparison="rel",
+        tolerance=0.3,  # finite width (d = 64): the mean of 8 stacks stays within 25 % on seeds 0-9
+        derivation="mean-field theory for weight variance 1/(3d): product of √χ over 32 layers, float64 quadrature",
+        counterfactual="the same stacks with a random orthogonal init (gain 1 per linear map)",
+        counterfactual_measured=averaged("orthogonal"),
     )
 
 

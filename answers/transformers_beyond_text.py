@@ -23,18 +23,39 @@ def _patches(image: torch.Tensor, patch: int = PATCH) -> torch.Tensor:
     return F.unfold(image.unsqueeze(0), kernel_size=patch, stride=patch)[0].T
 
 
+def _patch_loop(image: torch.Tensor, patch: int = PATCH) -> torch.Tensor:
+    """The patches cut one by one, in raster order: token i·(W/p) + j is patch (i, j), channel by channel."""
+    _, height, width = image.shape
+    return torch.stack(
+        [
+            image[:, i : i + patch, j : j + patch].flatten()
+            for i in range(0, height, patch)
+            for j in range(0, width, patch)
+        ]
+    )
+
+
+def _gap(tokens: torch.Tensor, reference: torch.Tensor) -> float:
+    """Largest element difference, or infinity when the shapes (token count, token size) differ."""
+    return (tokens - reference).abs().max().item() if tokens.shape == reference.shape else float("inf")
+
+
 def image_becomes_196_tokens_of_768_values(seed: int = 0) -> Evidence:
-    """A 3 × 224 × 224 image in 16 × 16 patches is a sequence of (224/16)² = 196 tokens of 3·16·16 = 768."""
+    """A 3 × 224 × 224 image in 16 × 16 patches is a sequence of (224/16)² = 196 tokens of 3·16·16 = 768
+    values, token 14·i + j holding patch (i, j). A plain reshape to (196, 768) has the same shape but each of
+    its rows is a strip of one channel's pixels, not a patch: the shape alone proves nothing."""
     image = randn(3, 224, 224, seed=seed)
-    pixels_as_tokens = image.flatten(1).T  # the naive alternative: one token per pixel
+    reference = _patch_loop(image)
     return Evidence(
-        measured=tuple(_patches(image).shape),
-        expected=((224 // PATCH) ** 2, 3 * PATCH * PATCH),
-        comparison="equal",
-        derivation="theory: (H/p)·(W/p) patches of C·p² values",
-        counterfactual="every pixel a token",
-        counterfactual_measured=tuple(pixels_as_tokens.shape),
+        measured=_gap(_patches(image), reference),
+        expected=0.0,
+        comparison="abs",
+        tolerance=0.0,  # the same pixels copied, no arithmetic
+        derivation="a Python loop slicing image[:, 16i:16i+16, 16j:16j+16] for i, j in raster order",
+        counterfactual="image.reshape(196, 768): the right shape from a plain reshape",
+        counterfactual_measured=_gap(image.reshape(-1, 3 * PATCH * PATCH), reference),
         details={
+            "tokens × values per token": tuple(reference.shape),
             "tokens with the class token": (224 // PATCH) ** 2 + 1,
             "attention scores per head, patches": 196**2,
             "attention scores per head, pixels": (224 * 224) ** 2,

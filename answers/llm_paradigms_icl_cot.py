@@ -31,7 +31,10 @@ class _TinyLM(nn.Module):
 
 
 def _snapshot(model: nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    """Every floating-point tensor of the model's state: parameters and buffers (running statistics, caches)."""
+    return torch.cat(
+        [t.detach().flatten().clone().double() for t in model.state_dict().values() if t.is_floating_point()]
+    )
 
 
 def _embeddings(seed: int = 0) -> torch.Tensor:
@@ -53,7 +56,10 @@ def _prompt(mapping: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.T
 
 
 def few_shot_forward_pass_changes_no_parameter(seed: int = 0) -> Evidence:
-    """Running a model on a few-shot prompt leaves every parameter exactly unchanged; one training step does not."""
+    """Running a model on a few-shot prompt leaves its whole state (parameters and buffers) bit-identical; one
+    training step on the same prompt does not. This holds for any torch forward pass that keeps no running
+    statistics (a BatchNorm left in train mode would update its buffers), so the check guards the construction;
+    the point is where in-context adaptation cannot live: it must be in the activations."""
     model = seeded_module(_TinyLM, seed=seed)
     prompt = torch.randint(0, 32, (1, 24), generator=generator(1000 * seed + 12))
     before = _snapshot(model)

@@ -7,8 +7,6 @@ or 4× (int4) against fp16, and how finely the scales are chosen decides whether
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 

@@ -206,9 +206,12 @@ class NumericInstance:
 
 def draw(numeric: NumericView, rng: random.Random) -> NumericInstance:
     """A configuration of a NumericQuestion: one value per parameter, drawn with ``rng``."""
-    from answers.formulas import FORMULAS  # pure Python, but only needed once a numeric question is asked
+    from quiz.evaluate import FormulaError, evaluate
 
     params = {name: (values[0] if len(values) == 1 else rng.choice(values)) for name, values in numeric.params.items()}
-    expected = float(FORMULAS[numeric.formula](**params))
-    prompt = numeric.prompt.format(**{name: format_param(v) for name, v in params.items()})
+    expected = evaluate(numeric.formula, params)  # FormulaError, one line, for what `quiz check` lets through
+    try:
+        prompt = numeric.prompt.format(**{name: format_param(v) for name, v in params.items()})
+    except (LookupError, ValueError) as exc:
+        raise FormulaError(f"the prompt {numeric.prompt[:60]!r} cannot be filled in ({exc})") from None
     return NumericInstance(prompt, numeric.formula, params, expected, str(numeric.unit), float(numeric.tolerance))

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from quiz.cache import CardView, ChoiceView, NumericView
+from quiz.errors import QuizError
 from quiz.numeric import NumericInstance, draw, format_quantity
 from quiz.store import Progress, Store
 from quiz.vocab import CHOICE_LETTERS
@@ -66,7 +67,10 @@ class Question:
     def numeric(self) -> NumericInstance | None:
         """The drawn configuration, computed when first shown: the formulas are imported only then."""
         if self._numeric is None and self.template is not None:
-            self._numeric = draw(self.template, random.Random(self.draw_seed))
+            try:
+                self._numeric = draw(self.template, random.Random(self.draw_seed))
+            except QuizError as error:  # say which card, so the person knows what to fix
+                raise QuizError(f"card '{self.card.id}': numeric question: {error}") from None
         return self._numeric
 
     def check_choice(self, index: int) -> Outcome:

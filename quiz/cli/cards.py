@@ -108,7 +108,8 @@ def _run_with_progress(cards: list[CardView], deck: CardIndex, fresh: bool = Fal
 
     total = sum(len(card.claims) for card in cards)
     with Progress(
-        TextColumn("[bold]proving[/bold] {task.description}"),
+        TextColumn("proving", style="bold"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -19,6 +19,7 @@ class Topic(StrEnum):
     INFERENCE = "inference"
     TRAINING = "training"
     SCALE = "scale"
+    TOKENIZATION = "tokenization"
 
     @property
     def title(self) -> str:
@@ -38,6 +39,7 @@ TOPIC_TITLES = {
     Topic.INFERENCE: "Inference and serving",
     Topic.TRAINING: "Training",
     Topic.SCALE: "Scale and parameters",
+    Topic.TOKENIZATION: "Tokenisation",
 }
 
 

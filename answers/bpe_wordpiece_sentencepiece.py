@@ -91,9 +91,14 @@ def train_bpe(text: str, merges: int, byte_level: bool = True) -> tuple[tuple[Me
     return tuple(learned), words
 
 
+@lru_cache(maxsize=32)
+def _ranks(merges: tuple[Merge, ...]) -> dict[Merge, int]:
+    return {pair: i for i, pair in enumerate(merges)}
+
+
 def encode_word(word: str, merges: Sequence[Merge], byte_level: bool = True) -> tuple[Symbol, ...]:
     """GPT-2 / tiktoken style: repeatedly apply the adjacent pair with the lowest merge rank."""
-    rank = {pair: i for i, pair in enumerate(merges)}
+    rank = _ranks(tuple(merges))
     symbols = initial_symbols(word, byte_level)
     while len(symbols) > 1:
         ranked = [(rank[p], p) for p in itertools.pairwise(symbols) if p in rank]

@@ -66,9 +66,10 @@ def _patterns(digit_split: bool) -> Counter:
 
 
 def bpe_chunks_digits_by_frequency_not_place_value() -> Evidence:
-    """Over 3,000 four-digit numbers (every third from 1000), splitting digits before BPE gives one segmentation (one token per
-    digit, so a digit's token position is its place value); plain byte-level BPE gives a dozen, with the
-    thousands digit sometimes alone (" 1" + "200") and sometimes inside a chunk (" 100" + "0")."""
+    """Over 3,000 four-digit numbers (every third from 1000), splitting digits before BPE gives one
+    segmentation (one token per digit, so a token's position is its digit's place value); plain byte-level
+    BPE gives a dozen, with the thousands digit sometimes alone (" 1" + "200") and sometimes inside a
+    chunk (" 100" + "0")."""
     bpe = _patterns(digit_split=False)
     return Evidence(
         measured=len(_patterns(digit_split=True)),

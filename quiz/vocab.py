@@ -20,6 +20,7 @@ class Topic(StrEnum):
     TRAINING = "training"
     SCALE = "scale"
     TOKENIZATION = "tokenization"
+    NUMERICS = "numerics"
 
     @property
     def title(self) -> str:
@@ -40,6 +41,7 @@ TOPIC_TITLES = {
     Topic.TRAINING: "Training",
     Topic.SCALE: "Scale and parameters",
     Topic.TOKENIZATION: "Tokenisation",
+    Topic.NUMERICS: "Number formats and precision",
 }
 
 

@@ -211,6 +211,8 @@ class Store:
     the first question, and answers kept from an earlier session (the recovery file) are saved first.
     """
 
+    busy_timeout = 10.0  # seconds a write waits for another session's lock before the answer is kept unsaved
+
     def __init__(self, path: Path | str, *, deck: str = OWN_DECK, writing: bool = False) -> None:
         self.path = Path(path)
         self.deck = deck
@@ -277,7 +279,7 @@ class Store:
                 self._check_writable(path)
         try:
             # isolation_level=None: transactions are explicit, so each answer is exactly one of them.
-            db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise self._refuse(_why(exc)) from None
         try:

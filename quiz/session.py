@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from pathlib import Path
 
 from quiz.cache import CardView, ChoiceView, NumericView
 from quiz.errors import QuizError
 from quiz.numeric import NumericInstance, draw, format_quantity
-from quiz.store import Progress, Store
+from quiz.store import NotSavedError, Progress, Store, Unsaved
 from quiz.vocab import CHOICE_LETTERS
 
 
@@ -151,18 +152,20 @@ class Answered:
     question: Question
     grade: Grade
     correct: bool | None
-    progress: Progress
+    progress: Progress | None  # None while the answer is kept, not yet saved (Session.unsaved)
 
 
 @dataclass
 class Session:
-    """Questions being asked, and the answers given so far (each already saved)."""
+    """Questions being asked, and the answers given so far: each saved as it is given, or, when the database
+    will not take it, kept in ``unsaved``, retried with the next answer and by ``finish``."""
 
     store: Store
     questions: list[Question]
     clock: Callable[[], datetime]
     mode: str = "take"
     answered: list[Answered] = field(default_factory=list)
+    unsaved: list[Unsaved] = field(default_factory=list)
 
     def answer(
         self,
@@ -172,22 +175,52 @@ class Session:
         detail: str | None = None,
         seconds: float | None = None,
     ) -> Answered:
+        """Save the answer; raises NotSavedError (the answer kept in ``unsaved``) when the database will not."""
         card = question.card
-        saved = self.store.record(
-            card.id,
-            card.topic,
-            card.content_hash,
-            question.kind.value,
-            int(grade),
-            now=self.clock(),
-            correct=correct,
-            seconds=seconds,
-            mode=self.mode,
-            detail=detail,
-        )
+        if self.unsaved:  # earlier answers first, so each card's reviews are written in the order given
+            self.unsaved = self.store.retry(self.unsaved)
+        try:
+            if self.unsaved:
+                raise NotSavedError(
+                    f"{self.store.path} still cannot be written",
+                    self.store.answer_of(
+                        card.id,
+                        card.topic,
+                        card.content_hash,
+                        question.kind.value,
+                        int(grade),
+                        now=self.clock(),
+                        correct=correct,
+                        seconds=seconds,
+                        mode=self.mode,
+                        detail=detail,
+                    ),
+                )
+            saved = self.store.record(
+                card.id,
+                card.topic,
+                card.content_hash,
+                question.kind.value,
+                int(grade),
+                now=self.clock(),
+                correct=correct,
+                seconds=seconds,
+                mode=self.mode,
+                detail=detail,
+            )
+        except NotSavedError as problem:
+            self.unsaved.append(problem.answer)
+            self.answered.append(Answered(question, grade, correct, None))
+            raise
         result = Answered(question, grade, correct, saved)
         self.answered.append(result)
         return result
+
+    def finish(self) -> Path | None:
+        """Retry the answers kept unsaved; write those that still fail to the recovery file and return its path."""
+        if self.unsaved:
+            self.unsaved = self.store.retry(self.unsaved)
+        return self.store.keep(self.unsaved) if self.unsaved else None
 
     def summary(self) -> dict[str, int]:
         return {g.name.lower(): sum(a.grade == g for a in self.answered) for g in Grade}

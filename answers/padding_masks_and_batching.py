@@ -129,8 +129,11 @@ def fully_masked_rows_are_nan_with_minus_infinity(seed: int = 0) -> Evidence:
     every key, future real tokens included: both silently finite."""
     with torch.no_grad():
         nan_rows, _ = _left_padded_causal_rows(float("-inf"), seed)
-        finite_nan_rows, _ = _left_padded_causal_rows(torch.finfo(torch.float64).min, seed)
+        finite_nan_rows, finite_out = _left_padded_causal_rows(torch.finfo(torch.float64).min, seed)
         sdpa_pads = _sdpa_pad_rows(seed)
+        x = torch.randn(1, 6, D, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        v = _attention().split_heads(_attention().w_v(x), HEADS)
+        uniform_gap = (finite_out[:, :, ~LEFT_PADDED] - v.mean(-2, keepdim=True)).abs().max().item()
     return Evidence(
         measured=nan_rows,
         expected=2,
@@ -138,7 +141,10 @@ def fully_masked_rows_are_nan_with_minus_infinity(seed: int = 0) -> Evidence:
         derivation="theory: a row of all −∞ gives e^(−∞) / Σ e^(−∞) = 0/0 = NaN; one per leading pad",
         counterfactual="finite fill torch.finfo(float64).min",
         counterfactual_measured=finite_nan_rows,
-        details={f"F.scaled_dot_product_attention (torch {torch.__version__}), pad rows, max |·|": sdpa_pads},
+        details={
+            f"F.scaled_dot_product_attention (torch {torch.__version__}), pad rows, max |·|": sdpa_pads,
+            "finite fill, pad rows minus the mean of all 6 values (uniform weights), max |·|": uniform_gap,
+        },
     )
 
 
@@ -168,15 +174,30 @@ def masked_nan_still_poisons_real_tokens(seed: int = 0) -> Evidence:
     )
 
 
+# Dynamic NTK (Hugging Face's rope_type "dynamic"): past the trained length the base is recomputed from the
+# current sequence length, pads included: base·(s·n/n_train − (s − 1))^(d/(d−2)).
+DYNAMIC_NTK_TRAIN_LEN, DYNAMIC_NTK_FACTOR, ROPE_BASE = 4, 2.0, 10000.0
+
+
+def _dynamic_ntk_base(n: int) -> float:
+    if n <= DYNAMIC_NTK_TRAIN_LEN:
+        return ROPE_BASE
+    d_head = D // HEADS
+    growth = DYNAMIC_NTK_FACTOR * n / DYNAMIC_NTK_TRAIN_LEN - (DYNAMIC_NTK_FACTOR - 1)
+    return ROPE_BASE * growth ** (d_head / (d_head - 2))
+
+
 def _attention_at(x: torch.Tensor, positions: torch.Tensor, allowed: torch.Tensor, encoding: str) -> torch.Tensor:
-    """The reference layer with positions given explicitly: sinusoids added to the input ("absolute") or
-    RoPE applied to queries and keys ("rope")."""
+    """The reference layer with positions given explicitly: sinusoids added to the input ("absolute"),
+    RoPE applied to queries and keys ("rope"), or RoPE whose base follows the sequence length, pads
+    included ("rope_dynamic_ntk")."""
     layer = _attention()
     if encoding == "absolute":
         x = x + sinusoidal_encoding(int(positions.max()) + 1, D)[positions]
     q, k, v = (layer.split_heads(w(x), HEADS) for w in (layer.w_q, layer.w_k, layer.w_v))
-    if encoding == "rope":
-        q, k = apply_rope(q, positions), apply_rope(k, positions)
+    if encoding.startswith("rope"):
+        base = _dynamic_ntk_base(x.shape[1]) if encoding == "rope_dynamic_ntk" else ROPE_BASE
+        q, k = apply_rope(q, positions, base), apply_rope(k, positions, base)
     out = attend(q, k, v, allowed).transpose(1, 2).reshape(x.shape)
     return layer.w_o(out)
 
@@ -213,15 +234,19 @@ def left_padding_needs_position_ids_from_the_mask(seed: int = 0) -> Evidence:
 
 def rope_is_unmoved_by_a_common_position_shift(seed: int = 0) -> Evidence:
     """With RoPE the same left padding is harmless even with position ids 0 … 5: every real token moves by
-    the same 2 positions, and RoPE scores depend only on the offsets between tokens."""
+    the same 2 positions, and RoPE scores depend only on the offsets between tokens. The argument needs
+    the offsets to be *all* that positions change: with dynamic NTK scaling, whose base is recomputed from
+    the padded length (6 > the trained 4 here, while the unpadded 4 is not scaled), the same padding
+    changes every angle per offset and the outputs move."""
     return Evidence(
         measured=_left_padding_change("rope", "arange", seed),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64 rounding of the rotations
         derivation="theory: ⟨R_(m+2) q, R_(n+2) k⟩ = ⟨R_m q, R_n k⟩; the unpadded run, float64",
-        counterfactual="absolute sinusoidal positions with the same ids 0 … 5",
-        counterfactual_measured=_left_padding_change("absolute", "arange", seed),
+        counterfactual="dynamic NTK RoPE (base from the padded length 6, trained on 4), same ids 0 … 5",
+        counterfactual_measured=_left_padding_change("rope_dynamic_ntk", "arange", seed),
+        details={"absolute sinusoidal positions, same ids": _left_padding_change("absolute", "arange", seed)},
     )
 
 

@@ -351,7 +351,7 @@ def test_export_anki_writes_an_apkg_with_stable_note_ids(env, tmp_path):
             return sorted(con.execute("SELECT guid, mid, flds FROM notes").fetchall())
 
     a, b = notes(first), notes(second)
-    assert len(a) == 2
+    assert len(a) == 3  # two cards and the numeric question of one
     assert [(g, m) for g, m, _ in a] == [(g, m) for g, m, _ in b]
     assert any("\\(" in flds for _, _, flds in a)  # math kept for MathJax
 

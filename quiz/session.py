@@ -15,7 +15,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 
 from quiz.cache import CardView, ChoiceView, NumericView
-from quiz.numeric import NumericInstance, draw, format_quantity
+from quiz.numeric import NumericInstance, draw, format_quantity, percent
 from quiz.store import NotSavedError, Progress, Store, Unsaved
 from quiz.vocab import CHOICE_LETTERS
 
@@ -81,16 +81,29 @@ class Question:
         return Outcome(False, Grade.AGAIN, f"{why}\nThe answer: {right.text}", f"{letter}: {picked.text}")
 
     def check_numeric(self, text: str) -> Outcome:
-        """Grade a typed value; raises AnswerFormatError (ask again) when it cannot be read."""
+        """Grade a typed value; raises AnswerFormatError (ask again) when it cannot be read.
+
+        Right → Good; the right figure in the other unit convention (64 KB for 64 KiB) → right but Hard; within 10 %
+        → not right, but Hard rather than a lapse; otherwise Again. The feedback says how the answer was read, names
+        the gap, and ends with the working for the drawn numbers."""
         assert self.numeric is not None
-        right, given = self.numeric.check(text)
-        unit = self.numeric.unit
-        expected = format_quantity(self.numeric.expected, unit)
-        if right:
-            feedback = f"{format_quantity(given, unit)} — right (expected {expected})"
+        instance = self.numeric
+        reading, judgement = instance.grade(text)
+        unit = instance.unit
+        given, expected = format_quantity(reading.value, unit), format_quantity(instance.expected, unit)
+        lines = [f"({note})" for note in reading.notes]
+        if judgement.status == "right":
+            lines.insert(0, f"{given} (expected {expected})")
         else:
-            feedback = f"{format_quantity(given, unit)} — expected {expected} (±{self.numeric.tolerance:.0%})"
-        return Outcome(right, Grade.GOOD if right else Grade.AGAIN, feedback, f"{text.strip()} → {given:.6g}")
+            lines.insert(0, f"{given} — expected {expected} ({percent(instance.tolerance)})")
+            if judgement.gap:
+                lines.append(judgement.gap[0].upper() + judgement.gap[1:] + ".")
+        if instance.steps:
+            lines.append("Working: " + instance.steps[0])
+            lines += ["  " + step for step in instance.steps[1:]]
+        right = judgement.status in ("right", "convention")
+        grade = {"right": Grade.GOOD, "convention": Grade.HARD, "close": Grade.HARD}.get(judgement.status, Grade.AGAIN)
+        return Outcome(right, grade, "\n".join(lines), f"{text.strip()[:80]} → {reading.value:.6g}")
 
 
 def make_question(card: CardView, kind: Kind, reason: Reason, rng: random.Random) -> Question:

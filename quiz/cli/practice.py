@@ -186,15 +186,16 @@ def _ask_choice(question: Question) -> Outcome:
 
 
 def _ask_numeric(question: Question) -> Outcome:
-    from quiz.numeric import AnswerFormatError
+    from quiz.numeric import EXAMPLES, AnswerFormatError
 
     assert question.numeric is not None
-    out.print(f"Answer in {question.numeric.unit}; forms like 2 GiB, 175B params, 3.1e23 or 1,024 are understood.")
+    unit = question.numeric.unit
+    out.print(f"Answer in {unit} (forms like {EXAMPLES.get(unit, '2.5 or 1,024')}).", markup=False, highlight=False)
     while True:
         try:
             return question.check_numeric(_ask("Your answer"))
-        except AnswerFormatError as problem:
-            err.print(f"{problem} — try again.")
+        except AnswerFormatError as problem:  # typed text may hold [/] or escapes: never read it as markup
+            err.print(f"{problem} — try again.", markup=False, highlight=False)
 
 
 def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grade:

@@ -14,8 +14,19 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from quiz.cache import CardView, ChoiceView, NumericView
+from quiz.days import LEARN_AHEAD, day_of, is_due
 from quiz.numeric import NumericInstance, draw, format_quantity
-from quiz.store import Progress, Store
+from quiz.scheduler import is_learning
+from quiz.store import (
+    CardRow,
+    Progress,
+    Review,
+    Store,
+    card_row,
+    record_unscheduled,
+    undo_last,
+    undo_unscheduled,
+)
 from quiz.vocab import CHOICE_LETTERS
 
 
@@ -38,6 +49,8 @@ class Reason(StrEnum):
     DUE = "due"
     CHANGED = "changed"  # reviewed before, but the card's content has been edited since
     NEW = "new"
+    AGAIN = "again"  # a learning or relearning step, asked again in the same session
+    AHEAD = "ahead"  # not due yet: review ahead, cram or asked by id
 
 
 def kinds_of(card: CardView) -> list[Kind]:
@@ -79,6 +92,14 @@ class Question:
         why = picked.why or ""
         return Outcome(False, Grade.AGAIN, f"{why}\nThe answer: {right.text}", f"{letter}: {picked.text}")
 
+    def dont_know(self) -> Outcome:
+        """ "I don't know": graded Again, with the answer shown, instead of a deliberate wrong guess."""
+        if self.kind is Kind.NUMERIC and self.numeric is not None:
+            answer = f"expected {format_quantity(self.numeric.expected, self.numeric.unit)}"
+        else:
+            answer = "The answer: " + next(c.text for c in self.choices if c.correct)
+        return Outcome(False, Grade.AGAIN, answer, "don't know")
+
     def check_numeric(self, text: str) -> Outcome:
         """Grade a typed value; raises AnswerFormatError (ask again) when it cannot be read."""
         assert self.numeric is not None
@@ -113,15 +134,26 @@ def plan(
     count: int | None = None,
     seed: int | None = None,
     kind: Kind | None = None,
+    ahead: bool = False,
+    everything: bool = False,
+    suspended: frozenset[str] | set[str] = frozenset(),
 ) -> list[Question]:
     """Due cards first (most overdue first, with edited cards among them), then at most ``new`` new ones.
 
-    ``kind`` asks every card as that kind of question (cards that cannot be are left out); otherwise each
-    card is asked as one of its kinds at random. The same seed gives the same questions.
+    Due means what ``quiz.days`` says, for ``stats`` too. ``ahead`` adds the cards not yet due, soonest first
+    (review ahead); ``everything`` asks every card given, due or not, new or not (``take ID...`` and cram).
+    Suspended cards are never asked. ``kind`` asks every card as that kind of question (cards that cannot be
+    are left out); otherwise each card is asked as one of its kinds at random. The same seed and the same
+    database give the same questions.
     """
     rng = random.Random(seed)
-    pool = sorted((c for c in cards if kind is None or kind in kinds_of(c)), key=lambda c: c.id)
+    pool = sorted(
+        (c for c in cards if (kind is None or kind in kinds_of(c)) and c.id not in suspended), key=lambda c: c.id
+    )
+    if everything:
+        return [_ask(card, _reason(card, progress, now), kind, rng) for card in pool][: count or None]
     due: list[tuple[datetime, Question]] = []
+    later: list[tuple[datetime, Question]] = []
     fresh: list[CardView] = []
     for card in pool:
         seen = progress.get(card.id)
@@ -129,17 +161,38 @@ def plan(
             fresh.append(card)
         elif seen.content_hash != card.content_hash:
             due.append((min(seen.due, now), _ask(card, Reason.CHANGED, kind, rng)))
-        elif seen.due <= now:
+        elif is_due(seen.due, is_learning(seen.state), now):
             due.append((seen.due, _ask(card, Reason.DUE, kind, rng)))
+        elif ahead:
+            later.append((seen.due, _ask(card, Reason.AHEAD, kind, rng)))
     questions = [q for _, q in sorted(due, key=lambda pair: (pair[0], pair[1].card.id))]
+    questions += [q for _, q in sorted(later, key=lambda pair: (pair[0], pair[1].card.id))]
     if not due_only:
         rng.shuffle(fresh)
         questions += [_ask(card, Reason.NEW, kind, rng) for card in fresh[:new]]
     return questions[:count] if count else questions
 
 
+def _reason(card: CardView, progress: dict[str, Progress], now: datetime) -> Reason:
+    seen = progress.get(card.id)
+    if seen is None:
+        return Reason.NEW
+    if seen.content_hash != card.content_hash:
+        return Reason.CHANGED
+    return Reason.DUE if is_due(seen.due, is_learning(seen.state), now) else Reason.AHEAD
+
+
+def new_today(reviews: Iterable[Review], now: datetime) -> int:
+    """How many cards were seen for the first time on today's study day (for the daily new-card limit)."""
+    today = day_of(now)
+    return sum(1 for r in reviews if r.first and day_of(r.answered_at) == today)
+
+
 def _ask(card: CardView, reason: Reason, kind: Kind | None, rng: random.Random) -> Question:
     return make_question(card, kind or rng.choice(kinds_of(card)), reason, rng)
+
+
+REASK_AFTER = 3  # a card in its learning steps comes back after this many other questions (or sooner, if fewer)
 
 
 @dataclass(frozen=True)
@@ -147,18 +200,38 @@ class Answered:
     question: Question
     grade: Grade
     correct: bool | None
-    progress: Progress
+    progress: Progress | None  # None when the schedule was left alone (cram)
+    before: CardRow | None = None  # the schedule before this answer, for undo
+    requeued: Question | None = None  # the same card, put back in the queue for its next learning step
 
 
 @dataclass
 class Session:
-    """Questions being asked, and the answers given so far (each already saved)."""
+    """Questions being asked, and the answers given so far (each already saved).
+
+    ``queue`` holds what is still to ask. After an answer that leaves the card in its learning or relearning
+    steps (FSRS's minute intervals: Again 1 min, Good on a new card 10 min), the card is asked again behind
+    ``REASK_AFTER`` others, as Anki does, until it graduates. With ``schedule`` off (cram) answers are logged
+    and the schedule is untouched; a failed card still comes back.
+    """
 
     store: Store
     questions: list[Question]
     clock: Callable[[], datetime]
     mode: str = "take"
     answered: list[Answered] = field(default_factory=list)
+    relearn: bool = True
+    schedule: bool = True
+    seed: int | None = None
+    queue: list[Question] = field(default_factory=list)
+    skipped: int = 0
+
+    def __post_init__(self) -> None:
+        self.queue = list(self.questions)
+        self._rng = random.Random(self.seed)
+
+    def next(self) -> Question | None:
+        return self.queue.pop(0) if self.queue else None
 
     def answer(
         self,
@@ -169,21 +242,61 @@ class Session:
         seconds: float | None = None,
     ) -> Answered:
         card = question.card
-        saved = self.store.record(
-            card.id,
-            card.topic,
-            card.content_hash,
-            question.kind.value,
-            int(grade),
-            now=self.clock(),
-            correct=correct,
-            seconds=seconds,
-            mode=self.mode,
-            detail=detail,
-        )
-        result = Answered(question, grade, correct, saved)
+        now = self.clock()
+        if not self.schedule:
+            record_unscheduled(
+                self.store,
+                card.id,
+                card.topic,
+                question.kind.value,
+                int(grade),
+                now=now,
+                correct=correct,
+                mode=self.mode,
+            )
+            saved, before = None, None
+            again = grade == Grade.AGAIN
+        else:
+            before = card_row(self.store, card.id)
+            saved = self.store.record(
+                card.id,
+                card.topic,
+                card.content_hash,
+                question.kind.value,
+                int(grade),
+                now=now,
+                correct=correct,
+                seconds=seconds,
+                mode=self.mode,
+                detail=detail,
+            )
+            again = is_learning(saved.state) and saved.due <= now + LEARN_AHEAD
+        requeued = None
+        if self.relearn and again:
+            requeued = make_question(card, question.kind, Reason.AGAIN, self._rng)
+            self.queue.insert(min(len(self.queue), REASK_AFTER), requeued)
+        result = Answered(question, grade, correct, saved, before, requeued)
         self.answered.append(result)
         return result
+
+    def skip(self, question: Question) -> None:
+        """Leave the card as it was: not graded, still due."""
+        self.skipped += 1
+
+    def undo(self) -> Question | None:
+        """Take back the last answer (its review and its effect on the schedule); return its question, to be
+        asked again first."""
+        if not self.answered:
+            return None
+        last = self.answered.pop()
+        if last.requeued is not None and last.requeued in self.queue:
+            self.queue.remove(last.requeued)
+        if last.progress is not None:
+            undo_last(self.store, last.question.card.id, last.before)
+        else:
+            undo_unscheduled(self.store, last.question.card.id)
+        self.queue.insert(0, last.question)
+        return last.question
 
     def summary(self) -> dict[str, int]:
         return {g.name.lower(): sum(a.grade == g for a in self.answered) for g in Grade}

@@ -102,6 +102,20 @@ def answer_view(card: CardView, results: list[ClaimResult] | None = None, explan
     return Group(*parts)
 
 
+def more_view(card: CardView) -> RenderableType:
+    """What `m` shows after the answer: the explanation, the pitfalls and what is not measured."""
+    parts: list[RenderableType] = [_markdown("## Explanation\n\n" + card.explanation)]
+    if card.pitfalls:
+        lines = [
+            f"- **{p.verdict.upper()}:** “{p.myth}”" + (f" *({p.source})*" if p.source else "") + f"\n  {p.truth}"
+            for p in card.pitfalls
+        ]
+        parts.append(_markdown("## Pitfalls\n\n" + "\n".join(lines)))
+    if card.unmeasured:
+        parts.append(_markdown("**Not measured here:** " + card.unmeasured))
+    return Group(*parts)
+
+
 def cache_note(results: list[ClaimResult]) -> str:
     """How many of the results' cards answered from the proof cache, or "" if none did."""
     cached = len({r.card for r in results if r.cached})

@@ -35,11 +35,20 @@ def list_cards(cards: CardIndex, topic: str | None, tag: str | None, difficulty:
         ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if not out.is_terminal:
+        # A pipe gets plain tab-separated lines, no header: `quiz list | cut -f1` gives ids `show` accepts.
+        for c in chosen:
+            click.echo(f"{c.id}\t{c.topic}\t{c.difficulty}\t{c.title}")
+        err.print(f"{len(chosen)} of {len(cards)} cards")
+        return
     from rich.table import Table
 
+    # The id is what you copy into show, take or verify: never cut. The title gives way instead.
     table = Table(box=None, pad_edge=False)
-    for column in ("id", "topic", "difficulty", "title"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True, min_width=max((len(c.id) for c in chosen), default=2))
+    table.add_column("topic", no_wrap=True)
+    table.add_column("difficulty", no_wrap=True)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
     for c in chosen:
         table.add_row(c.id, c.topic, c.difficulty, c.title)
     out.print(table)

@@ -187,14 +187,15 @@ def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grad
     Only the question and the answer are on screen when grading, so they fit an 80×24 terminal: on a
     terminal the screen is cleared and the question shown again above the answer; the explanation, pitfalls
     and what is not measured come on m."""
-    from quiz.cli.views import answer_view, more_view, question_panel
+    from quiz.cli.views import answer_view, more_view, reveal_view
     from quiz.session import Grade
 
     _ask("[Enter to reveal the answer" + ("" if interview else " · s skip · u undo") + " · q quit]")
     if out.is_terminal:
         out.clear()
-        out.print(question_panel(question.card, body=None))
-    out.print(answer_view(question.card, explanation=False))
+        out.print(reveal_view(question.card, out.width, out.height))
+    else:
+        out.print(answer_view(question.card, explanation=False))
     has_more = not interview
     while True:
         key = _ask(
@@ -205,7 +206,11 @@ def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grad
         if key in _GRADES:
             return Grade(_GRADES[key])
         if key == "m" and has_more:
-            out.print(more_view(question.card))
+            if out.is_terminal:  # paged, from its first line; q in the pager comes back to this prompt
+                with out.pager():
+                    out.print(more_view(question.card))
+            else:
+                out.print(more_view(question.card))
         elif key == "p" and not interview:
             _prove(question.card, source)
         else:

@@ -11,7 +11,6 @@ import functools
 
 import torch
 from torch import Tensor, nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from answers.evidence import Evidence
 from answers.formulas.serving import moe_parameters
@@ -40,19 +39,22 @@ MIXTRAL_PUBLISHED_TOTAL, MIXTRAL_PUBLISHED_ACTIVE = 46.7e9, 12.9e9
 
 class _MoE(nn.Module):
     """Router + E SwiGLU experts; each token's output is the softmax(top-k logits)-weighted sum of
-    its k experts. ``dense=True`` runs every expert, weighted by the softmax over all logits."""
+    its k experts. ``compute_all=True`` is the naive vectorised version: every expert runs on every
+    token and the unchosen ones get weight 0 (same output, all the FLOPs)."""
 
-    def __init__(self, d: int, d_ff: int, experts: int, top_k: int, dense: bool = False) -> None:
+    def __init__(self, d: int, d_ff: int, experts: int, top_k: int, compute_all: bool = False) -> None:
         super().__init__()
-        self.top_k, self.dense, self.calls = top_k, dense, [0] * experts
+        self.top_k, self.compute_all, self.calls = top_k, compute_all, [0] * experts
         self.router = nn.Linear(d, experts, bias=False)
         self.experts = nn.ModuleList(FeedForward(d, d_ff, "swiglu", bias=False) for _ in range(experts))
 
     def forward(self, x: Tensor) -> Tensor:  # (T, d) tokens
         logits = self.router(x)  # (T, E)
-        k = len(self.experts) if self.dense else self.top_k
-        top, chosen = logits.topk(k, dim=-1)
+        top, chosen = logits.topk(self.top_k, dim=-1)
         weights = torch.softmax(top, dim=-1)  # (T, k)
+        if self.compute_all:
+            gates = torch.zeros_like(logits).scatter(-1, chosen, weights)  # (T, E), zero off the top k
+            return sum(gates[:, e, None] * expert(x) for e, expert in enumerate(self.experts))
         out = torch.zeros_like(x)
         for e, expert in enumerate(self.experts):
             rows, slot = (chosen == e).nonzero(as_tuple=True)
@@ -67,7 +69,10 @@ class _MoEDecoder(nn.Module):
 
     def __init__(self, layers, d_model, d_ff, experts, vocab, n_heads, kv_heads, top_k=TOP_K) -> None:
         super().__init__()
-        self.embed = nn.Parameter(torch.randn(vocab, d_model))  # the (V, d) table of nn.Embedding
+        embed = torch.empty(vocab, d_model)  # the (V, d) table of nn.Embedding
+        if not embed.is_meta:  # randn/normal_ on meta go through torch._refs and import dynamo (seconds)
+            embed.normal_()
+        self.embed = nn.Parameter(embed)
         self.head = nn.Linear(d_model, vocab, bias=False)
         self.attn = nn.ModuleList(MultiHeadAttention(d_model, n_heads, kv_heads, bias=False) for _ in range(layers))
         self.moe = nn.ModuleList(_MoE(d_model, d_ff, experts, top_k) for _ in range(layers))
@@ -81,29 +86,44 @@ class _MoEDecoder(nn.Module):
         return self.head(self.norms[-1](x))
 
 
-def _moe_flops_per_token(dense: bool, seed: int) -> float:
-    """FlopCounterMode FLOPs of the MoE layer (router and experts) per token, over 64 tokens."""
-    moe = seeded_module(lambda: _MoE(D, D_FF, EXPERTS, TOP_K, dense=dense), seed=seed)
+def _moe_flops_per_token(compute_all: bool, seed: int) -> tuple[float, Tensor]:
+    """Matmul FLOPs per token of the MoE layer (router and experts) over 64 tokens, counted from the
+    shapes every nn.Linear actually receives (2 FLOPs per multiply-add), and the layer's output.
+    Forward hooks see each call, so an expert that runs on more tokens than were routed to it shows."""
+    moe = seeded_module(lambda: _MoE(D, D_FF, EXPERTS, TOP_K, compute_all=compute_all), seed=seed)
+    flops = [0]
+
+    def count(linear: nn.Module, inputs: tuple[Tensor, ...], _output: Tensor) -> None:
+        flops[0] += 2 * inputs[0].shape[:-1].numel() * linear.in_features * linear.out_features
+
+    for module in moe.modules():
+        if isinstance(module, nn.Linear):
+            module.register_forward_hook(count)
     tokens = 64
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        moe(randn(tokens, D, seed=seed + 1))
-    return counter.get_total_flops() / tokens
+    with torch.no_grad():
+        out = moe(randn(tokens, D, seed=seed + 1))
+    return flops[0] / tokens, out
 
 
 def moe_flops_follow_the_k_active_experts(seed: int = 0) -> Evidence:
-    """Counted FLOPs of a top-2-of-8 MoE layer are, per token, the router's 2·d·E plus the matmuls of 2
-    SwiGLU experts, 2 · 3·2·d·d_ff: only the chosen experts run. A dense mixture that runs all 8 experts
-    (the "averaged by the router" picture) costs 4× the expert FLOPs."""
+    """The matmul FLOPs a top-2-of-8 MoE layer executes are, per token, the router's 2·d·E plus 2
+    SwiGLU experts, 2 · 3·2·d·d_ff: only the chosen experts run. The naive vectorised layer that runs
+    all 8 experts on every token and zero-weights 6 gives the same output at 4× the expert FLOPs."""
     expert_flops = 3 * 2 * D * D_FF  # three d×d_ff matmuls (gate, up, down), 2 FLOPs per multiply-add
+    sparse, out = _moe_flops_per_token(compute_all=False, seed=seed)
+    naive, naive_out = _moe_flops_per_token(compute_all=True, seed=seed)
     return Evidence(
-        measured=_moe_flops_per_token(dense=False, seed=seed),
+        measured=sparse,
         expected=float(2 * D * EXPERTS + TOP_K * expert_flops),
         comparison="equal",
-        derivation="theory: router 2·d·E + k experts × 3 matmuls of 2·d·d_ff; measured by FlopCounterMode",
-        counterfactual="dense mixture: every expert runs on every token, weighted by the softmax over all logits",
-        counterfactual_measured=_moe_flops_per_token(dense=True, seed=seed),
+        derivation="theory: router 2·d·E + k experts × 3 matmuls of 2·d·d_ff; measured from each call's shapes",
+        counterfactual="every expert runs on every token, the unchosen ones weighted 0 (the naive vectorised layer)",
+        counterfactual_measured=naive,
         unit="FLOPs",
-        details={"dense / sparse expert FLOPs (E / k)": EXPERTS / TOP_K},
+        details={
+            "naive / sparse expert FLOPs (E / k)": EXPERTS / TOP_K,
+            "max |output difference|, naive vs sparse": (out - naive_out).abs().max().item(),
+        },
     )
 
 

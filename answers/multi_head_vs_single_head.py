@@ -31,10 +31,10 @@ def _on_meta(factory):
         return factory()
 
 
-def _full_width_heads(d_model: int, heads: int) -> nn.ModuleList:
+def _full_width_heads(d_model: int, heads: int, bias: bool = True) -> nn.ModuleList:
     """The mistaken design: every head a full-width attention (Q, K, V of d × h·d; W_O of h·d × d)."""
-    projections = [nn.Linear(d_model, heads * d_model) for _ in range(3)]
-    return nn.ModuleList([*projections, nn.Linear(heads * d_model, d_model)])
+    projections = [nn.Linear(d_model, heads * d_model, bias=bias) for _ in range(3)]
+    return nn.ModuleList([*projections, nn.Linear(heads * d_model, d_model, bias=bias)])
 
 
 def mha_parameters_do_not_depend_on_the_number_of_heads(d_model: int = 512, heads: int = 8) -> Evidence:
@@ -55,14 +55,22 @@ def mha_parameters_do_not_depend_on_the_number_of_heads(d_model: int = 512, head
 
 
 def full_width_heads_cost_about_h_times_the_parameters(d_model: int = 512, heads: int = 8) -> Evidence:
-    """h heads that each get the full width (d_k = d_model) have 4hd² + (3h + 1)d parameters, about h× MHA's."""
+    """h heads that each get the full width (d_k = d_model) have 4hd² + (3h + 1)d parameters with biases and
+    4hd² without, about h× MHA's."""
+
+    def counted(bias: bool) -> int:
+        return count_parameters(_on_meta(lambda: _full_width_heads(d_model, heads, bias)))
+
+    def torch_mha(bias: bool) -> int:
+        return count_parameters(_on_meta(lambda: nn.MultiheadAttention(d_model, heads, bias=bias)))
+
     return Evidence(
-        measured=count_parameters(_on_meta(lambda: _full_width_heads(d_model, heads))),
-        expected=full_width_heads_parameters(d_model, heads),
+        measured=(counted(True), counted(False)),
+        expected=(full_width_heads_parameters(d_model, heads), full_width_heads_parameters(d_model, heads, bias=False)),
         comparison="equal",
-        derivation="formula: Q, K, V of d × h·d (+ h·d biases each) and W_O of h·d × d (+ d)",
+        derivation="formula: Q, K, V of d × h·d (+ h·d biases each) and W_O of h·d × d (+ d), with and without biases",
         counterfactual="the same number of heads with d_k = d/h (nn.MultiheadAttention)",
-        counterfactual_measured=count_parameters(_on_meta(lambda: nn.MultiheadAttention(d_model, heads))),
+        counterfactual_measured=(torch_mha(True), torch_mha(False)),
         unit="parameters",
         details={"ratio to 4d² + 4d": full_width_heads_parameters(d_model, heads) / mha_parameters(d_model, heads)},
     )

@@ -25,50 +25,67 @@ def _request_lengths(seed: int = 0) -> list[int]:
     return torch.randint(MIN_LEN, MAX_LEN + 1, (REQUESTS,), generator=generator(seed)).tolist()
 
 
-def _allocate(block_size: int, seed: int) -> list[int]:
-    """Grow every request token by token, taking a new block when the last one is full; return the
-    reserved slots each request ends with."""
-    reserved = []
+def _allocate(block_size: int, seed: int, slip: str | None = None) -> list[int]:
+    """Grow every request token by token, taking a new block when the token about to be written finds
+    the last block full (or none yet); return the blocks each request ends with.
+
+    slip="floor": blocks reserved up front as n // B, the integer division that forgets the last,
+    partly filled block. slip="eager": the "is it full?" test made after writing a token instead of
+    before the next one, so a request whose length is a multiple of B holds one extra, empty block.
+    """
+    allocated = []
     for length in _request_lengths(seed):
-        blocks = 0
-        for filled in range(length):
-            if filled == blocks * block_size:  # the last block is full (or there is none yet)
+        if slip == "floor":
+            allocated.append(length // block_size)
+            continue
+        blocks = 1 if slip == "eager" else 0
+        for filled in range(length):  # write token number `filled`
+            if slip is None and filled == blocks * block_size:  # it finds the last block full (or none)
                 blocks += 1
-        reserved.append(blocks * block_size)
-    return reserved
+            if slip == "eager" and filled + 1 == blocks * block_size:  # it just filled one: take the next
+                blocks += 1
+        allocated.append(blocks)
+    return allocated
 
 
-def _wasted_slots(block_size: int, seed: int) -> list[int]:
-    return [r - n for r, n in zip(_allocate(block_size, seed), _request_lengths(seed), strict=True)]
+def _wasted_slots(block_size: int, seed: int, slip: str | None = None) -> list[int]:
+    allocated = _allocate(block_size, seed, slip)
+    return [b * block_size - n for b, n in zip(allocated, _request_lengths(seed), strict=True)]
 
 
-def allocator_waste_matches_the_block_formula(seed: int = 0) -> Evidence:
-    """The slots the on-demand allocator leaves empty add up to Σ (⌈n/B⌉·B − n); a contiguous
-    max-length reservation leaves Σ (max_len − n) empty instead."""
+def allocator_blocks_and_waste_match_the_block_formulas(seed: int = 0) -> Evidence:
+    """The on-demand allocator hands 200 requests exactly Σ ⌈n/B⌉ blocks and leaves Σ (⌈n/B⌉·B − n)
+    slots empty; reserving ⌊n/B⌋ blocks (integer division) forgets every partly filled last block."""
     lengths = _request_lengths(seed)
     return Evidence(
-        measured=sum(_wasted_slots(BLOCK, seed)),
-        expected=sum(paged_waste_tokens(n, BLOCK) for n in lengths),
+        measured=(sum(_allocate(BLOCK, seed)), sum(_wasted_slots(BLOCK, seed))),
+        expected=(sum(paged_blocks(n, BLOCK) for n in lengths), sum(paged_waste_tokens(n, BLOCK) for n in lengths)),
         comparison="equal",
-        derivation="formula paged_waste_tokens: ⌈n / B⌉·B − n, summed over requests",
-        counterfactual="contiguous reservation of max_len slots per request (one block of max_len)",
-        counterfactual_measured=sum(_wasted_slots(MAX_LEN, seed)),
-        unit="tokens",
-        details={"paged waste, share of reserved slots": sum(_wasted_slots(BLOCK, seed)) / sum(_allocate(BLOCK, seed))},
+        derivation="formulas paged_blocks ⌈n / B⌉ and paged_waste_tokens ⌈n / B⌉·B − n, summed over requests",
+        counterfactual="blocks reserved as n // B (floor), forgetting the partly filled last block",
+        counterfactual_measured=(sum(_allocate(BLOCK, seed, "floor")), sum(_wasted_slots(BLOCK, seed, "floor"))),
+        unit="(blocks, tokens)",
+        details={
+            "paged waste, share of reserved slots": sum(_wasted_slots(BLOCK, seed))
+            / (BLOCK * sum(_allocate(BLOCK, seed))),
+            "contiguous max_len reservation, empty slots": sum(_wasted_slots(MAX_LEN, seed)),
+        },
     )
 
 
 def paged_waste_is_below_one_block_per_sequence(seed: int = 0) -> Evidence:
-    """No request wastes more than B − 1 slots with blocks of B; with a contiguous reservation the
-    worst request wastes nearly the whole buffer."""
+    """No request wastes more than B − 1 slots with blocks of B: only the last, partly filled block has
+    empty slots. An allocator that takes the next block as soon as one fills (after the write instead
+    of before the next) leaves a whole empty block on every request whose length is a multiple of B."""
     return Evidence(
         measured=max(_wasted_slots(BLOCK, seed)),
         expected=BLOCK - 1,
         comparison="at_most",
         derivation="theory: only the last, partly filled block has empty slots, at most B − 1",
-        counterfactual="contiguous reservation of max_len slots per request",
-        counterfactual_measured=max(_wasted_slots(MAX_LEN, seed)),
+        counterfactual="a new block taken right after the last one fills (eager), not when the next token needs it",
+        counterfactual_measured=max(_wasted_slots(BLOCK, seed, "eager")),
         unit="tokens",
+        details={"contiguous max_len reservation, worst request": max(_wasted_slots(MAX_LEN, seed))},
     )
 
 
@@ -77,7 +94,7 @@ def _empty_slots_in_buffers(seed: int, block_size: int | None = None) -> int:
     and count the slots left NaN. ``block_size=None``: one contiguous buffer of max_len; otherwise the
     blocks the paged allocator handed out."""
     empty = 0
-    reserved = _allocate(block_size, seed) if block_size else [MAX_LEN] * REQUESTS
+    reserved = [b * block_size for b in _allocate(block_size, seed)] if block_size else [MAX_LEN] * REQUESTS
     for slots, n in zip(reserved, _request_lengths(seed), strict=True):
         buffer = torch.full((slots,), float("nan"))
         buffer[:n] = 1.0  # the n tokens' K/V land in the first n slots

@@ -161,3 +161,37 @@ if __name__ == "__main__":
     from answers.report import print_report
 
     print_report(__name__)
+
+
+# The numeric question's configurations, plus the two contexts between which the fastest pair (θ = 1)
+# completes its first turn: positions 0 … 6 reach 6 rad < 2π, positions 0 … 7 reach 7 rad.
+TURN_CONFIGS = [(n, d, 10000.0) for n in (2048, 4096, 8192) for d in (64, 128)] + [(7, 8, 10000.0), (8, 8, 10000.0)]
+
+
+def _turns_completed(tokens: int, head_dim: int, base: float, first_position: int = 0) -> int:
+    """Pairs whose rotation, accumulated step by step from apply_rope's outputs over the context's positions,
+    reaches a full turn. Each step turns a pair by θ_i ≤ 1 < π, so the wrapped steps add up without ambiguity."""
+    positions = torch.arange(first_position, first_position + tokens)
+    x = torch.zeros(tokens, head_dim, dtype=torch.float64)
+    x[:, 0::2] = 1.0
+    rotated = apply_rope(x, positions, base)
+    angles = torch.atan2(rotated[:, 1::2], rotated[:, 0::2])  # (tokens, pairs), wrapped to (−π, π]
+    steps = torch.remainder(angles.diff(dim=0) + math.pi, 2 * math.pi) - math.pi
+    start = torch.atan2(rotated[0, 1::2], rotated[0, 0::2]).clamp(min=0)  # a context starting past 0
+    return int(((start + steps.sum(dim=0)) >= 2 * math.pi).sum())
+
+
+def pairs_completing_a_turn_match_the_rotations_apply_rope_makes() -> Evidence:
+    """For every configuration the numeric question asks (2k–8k tokens, head sizes 64 and 128) and at the
+    boundary where the fastest pair first completes a turn (7 vs 8 tokens), the whiteboard count of pairs with
+    (n − 1)·θ_i ≥ 2π equals the count read off apply_rope's rotations."""
+    return Evidence(
+        measured=tuple(_turns_completed(n, d, base) for n, d, base in TURN_CONFIGS),
+        expected=tuple(rope_pairs_completing_a_turn(n, d, base) for n, d, base in TURN_CONFIGS),
+        comparison="equal",
+        derivation="formula rope_pairs_completing_a_turn: pairs with (n − 1)·base^(−2i/d) ≥ 2π",
+        counterfactual="positions counted from 1 (1 … n), the off-by-one of 1-indexed positions",
+        counterfactual_measured=tuple(_turns_completed(n, d, base, first_position=1) for n, d, base in TURN_CONFIGS),
+        unit="count",
+        details={f"{n} tokens, head {d}": rope_pairs_completing_a_turn(n, d, base) for n, d, base in TURN_CONFIGS},
+    )

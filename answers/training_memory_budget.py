@@ -118,3 +118,23 @@ if __name__ == "__main__":
     from answers.report import print_report
 
     print_report(__name__)
+
+
+def pure_fp32_adamw_holds_16_bytes_per_parameter_too(seed: int = 0) -> Evidence:
+    """Without mixed precision, a torch.optim.AdamW step on fp32 weights also leaves 16 bytes per parameter:
+    4 (weight) + 4 (gradient) + 4 (m) + 4 (v). Mixed precision saves activation memory and time, not this."""
+    model = _model(seed=seed)
+    adamw = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    _one_step(model, adamw, seed=seed)
+    n = count_parameters(model)
+    params = list(model.parameters())
+    return Evidence(
+        measured=_training_state_bytes(model, adamw),
+        expected=training_memory_bytes(n, training_bytes_per_parameter(mixed_precision=False)),
+        comparison="equal",
+        derivation="formula N · (4 + 4 + 4 + 4): fp32 weight, gradient and Adam's two moments",
+        counterfactual="the count that forgets the gradients (weights + Adam state only, the usual 12 B slip)",
+        counterfactual_measured=_nbytes(params) + _nbytes(_state_tensors(adamw)),
+        unit="bytes",
+        details={"parameters": n, "bytes per parameter": _training_state_bytes(model, adamw) / n},
+    )

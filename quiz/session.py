@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from pathlib import Path
 
 from quiz.cache import CardView, ChoiceView, NumericView
 from quiz.days import LEARN_AHEAD, day_of, is_due
@@ -19,9 +20,11 @@ from quiz.numeric import NumericInstance, draw, format_quantity
 from quiz.scheduler import is_learning
 from quiz.store import (
     CardRow,
+    NotSavedError,
     Progress,
     Review,
     Store,
+    Unsaved,
     card_row,
     record_unscheduled,
     undo_last,
@@ -200,14 +203,15 @@ class Answered:
     question: Question
     grade: Grade
     correct: bool | None
-    progress: Progress | None  # None when the schedule was left alone (cram)
+    progress: Progress | None  # None when cram left the schedule alone, or while unsaved (Session.unsaved)
     before: CardRow | None = None  # the schedule before this answer, for undo
     requeued: Question | None = None  # the same card, put back in the queue for its next learning step
 
 
 @dataclass
 class Session:
-    """Questions being asked, and the answers given so far (each already saved).
+    """Questions being asked, and the answers given so far: each saved as it is given, or, when the database
+    will not take it, kept in ``unsaved``, retried with the next answer and by ``finish``.
 
     ``queue`` holds what is still to ask. After an answer that leaves the card in its learning or relearning
     steps (FSRS's minute intervals: Again 1 min, Good on a new card 10 min), the card is asked again behind
@@ -220,6 +224,7 @@ class Session:
     clock: Callable[[], datetime]
     mode: str = "take"
     answered: list[Answered] = field(default_factory=list)
+    unsaved: list[Unsaved] = field(default_factory=list)
     relearn: bool = True
     schedule: bool = True
     seed: int | None = None
@@ -241,35 +246,32 @@ class Session:
         detail: str | None = None,
         seconds: float | None = None,
     ) -> Answered:
+        """Save the answer; raises NotSavedError (the answer kept in ``unsaved``) when the database will not."""
         card = question.card
         now = self.clock()
         if not self.schedule:
+            kind = question.kind.value
             record_unscheduled(
-                self.store,
-                card.id,
-                card.topic,
-                question.kind.value,
-                int(grade),
-                now=now,
-                correct=correct,
-                mode=self.mode,
+                self.store, card.id, card.topic, kind, int(grade), now=now, correct=correct, mode=self.mode
             )
             saved, before = None, None
             again = grade == Grade.AGAIN
         else:
-            before = card_row(self.store, card.id)
-            saved = self.store.record(
-                card.id,
-                card.topic,
-                card.content_hash,
-                question.kind.value,
-                int(grade),
-                now=now,
-                correct=correct,
-                seconds=seconds,
-                mode=self.mode,
-                detail=detail,
-            )
+            if self.unsaved:  # earlier answers first, so each card's reviews are written in the order given
+                self.unsaved = self.store.retry(self.unsaved)
+            args = (card.id, card.topic, card.content_hash, question.kind.value, int(grade))
+            extra = dict(now=now, correct=correct, seconds=seconds, mode=self.mode, detail=detail)
+            try:
+                if self.unsaved:
+                    raise NotSavedError(
+                        f"{self.store.path} still cannot be written", self.store.answer_of(*args, **extra)
+                    )
+                before = card_row(self.store, card.id)
+                saved = self.store.record(*args, **extra)
+            except NotSavedError as problem:
+                self.unsaved.append(problem.answer)
+                self.answered.append(Answered(question, grade, correct, None))
+                raise
             again = is_learning(saved.state) and saved.due <= now + LEARN_AHEAD
         requeued = None
         if self.relearn and again:
@@ -293,10 +295,18 @@ class Session:
             self.queue.remove(last.requeued)
         if last.progress is not None:
             undo_last(self.store, last.question.card.id, last.before)
-        else:
+        elif not self.schedule:
             undo_unscheduled(self.store, last.question.card.id)
+        elif self.unsaved:  # never reached the database: forget the kept copy
+            self.unsaved.pop()
         self.queue.insert(0, last.question)
         return last.question
+
+    def finish(self) -> Path | None:
+        """Retry the answers kept unsaved; write those that still fail to the recovery file and return its path."""
+        if self.unsaved:
+            self.unsaved = self.store.retry(self.unsaved)
+        return self.store.keep(self.unsaved) if self.unsaved else None
 
     def summary(self) -> dict[str, int]:
         return {g.name.lower(): sum(a.grade == g for a in self.answered) for g in Grade}

@@ -197,7 +197,7 @@ def test_undo_of_the_first_card_makes_it_new_again(env):
 def test_s_skips_without_grading_and_question_mark_is_i_dont_know(env):
     result = run(env, "take", "--type", "recall", input="s\n\n4\n")
     assert "Skipped: not graded, and still due." in result.output and len(reviews(env.db)) == 1
-    args = ("take", "--topic", "masking", "--type", "choice", "--seed", "3", "--count", "1")
+    args = ("take", "causal-masking", "--type", "choice", "--seed", "3")
     result = run(env, *args, input="?\n\n")
     assert "The answer:" in result.output
     assert reviews(env.db)[-1][2:4] == (1, 0)  # graded Again, counted wrong, not a guess

@@ -79,19 +79,19 @@ def show(cards: CardIndex, card_id: str, answer: bool, db: Path | None) -> None:
         results = _run_with_progress([card], cards)
         out.print(answer_view(card, results))
     if db is not None:
-        _print_history(card.id, db)
+        _print_history(card.id, db, cards)
 
 
-def _print_history(card_id: str, db: Path) -> None:
+def _print_history(card_id: str, db: Path, cards: CardIndex) -> None:
     from rich.table import Table
 
-    from quiz.cli.base import open_store
+    from quiz.cli.base import DeckSource, open_store
     from quiz.days import due_from
     from quiz.scheduler import is_learning, stability
     from quiz.store import history, suspended
 
     grades = {1: "again", 2: "hard", 3: "good", 4: "easy"}
-    with open_store(db) as store:
+    with open_store(db, DeckSource(cards.root, cards.answers_dir)) as store:
         rows = history(store, card_id)
         progress = store.progress().get(card_id)
         held = card_id in suspended(store)

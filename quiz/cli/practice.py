@@ -57,15 +57,58 @@ class _Stop:
 
 
 @contextmanager
-def _stoppable():
+def _stoppable(session: Session):
     stop = _Stop()
     try:
         yield stop
     except _Quit:
-        err.print("\nStopped. Every answer you gave is saved.")
+        err.print("\nStopped. " + _saved_note(session), markup=False, highlight=False)
     except (click.Abort, KeyboardInterrupt):
-        err.print("\nInterrupted. Every answer you gave is saved.")
+        err.print("\nInterrupted. " + _saved_note(session), markup=False, highlight=False)
         stop.interrupted = True
+    else:
+        if session.store.in_memory or session.unsaved:
+            err.print(_saved_note(session), markup=False, highlight=False)
+
+
+def _saved_note(session: Session) -> str:
+    """What became of the answers: saved, or kept in a recovery file (named, with each answer), or nothing."""
+    if session.store.in_memory:
+        return "Nothing was saved: --db :memory: keeps answers in memory only."
+    try:
+        kept = session.finish()
+    except QuizError as problem:
+        answers = "; ".join(a.describe() for a in session.unsaved)
+        return f"{len(session.unsaved)} answers could not be saved, nor kept in a file ({problem}): {answers}."
+    if kept is None:
+        return "Every answer you gave is saved."
+    answers = "; ".join(a.describe() for a in session.unsaved)
+    return (
+        f"{len(session.unsaved)} answers could not be saved ({answers}). They are kept in {kept}; the next "
+        "quiz take or interview with this database saves them first."
+    )
+
+
+def _answer(session: Session, question: Question, *args):
+    """Save an answer; when the database will not take it, say exactly what was kept, and go on."""
+    from quiz.store import NotSavedError
+
+    try:
+        return session.answer(question, *args)
+    except NotSavedError as problem:
+        err.print(
+            f"Not saved yet: {problem.answer.describe()}. {problem}. It is kept, and saved with your next answer "
+            "or at the end.",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _opened(store) -> None:
+    if store.in_memory:
+        err.print("--db :memory: keeps answers in memory only; they are gone when the session ends.")
+    if store.recovered:
+        err.print(f"Saved {store.recovered} answers kept from an earlier session.")
 
 
 def _cards(source: DeckSource, topic: str | None, tag: str | None, difficulty: str | None) -> list[CardView]:
@@ -218,7 +261,7 @@ def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grad
 
 
 def _ask_question(session: Session, question: Question, position: str, source: DeckSource, interview: bool = False):
-    """Ask one question, save the answer, and return what was saved."""
+    """Ask one question and save the answer (or keep it, when the database will not take it)."""
     from quiz.cli.views import question_panel, verdict
     from quiz.session import Kind, Reason
 
@@ -235,17 +278,17 @@ def _ask_question(session: Session, question: Question, position: str, source: D
     start = time.monotonic()
     if question.kind is Kind.RECALL:
         grade = _ask_recall(question, source, interview)
-        saved = session.answer(question, grade, seconds=time.monotonic() - start)
-        if not interview:
+        saved = _answer(session, question, grade, None, None, time.monotonic() - start)
+        if saved is not None and not interview:
             out.print(_when_next(saved, session.clock()), style="dim")
-        return saved
+        return
     outcome = _ask_choice(question) if question.kind is Kind.CHOICE else _ask_numeric(question)
     out.print(verdict(outcome.correct, outcome.feedback))
-    saved = session.answer(question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
+    saved = _answer(session, question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
     if not interview:
-        out.print(_when_next(saved, session.clock()), style="dim")
+        if saved is not None:
+            out.print(_when_next(saved, session.clock()), style="dim")
         _after_menu(card, source, allow_answer=True)
-    return saved
 
 
 def _when_next(saved, now) -> str:
@@ -350,7 +393,8 @@ def take(
         cards = [index.get(i) for i in dict.fromkeys(card_ids)]
     else:
         cards = _cards(source, topic, tag, difficulty)
-    store = open_store(db)
+    store = open_store(db, source, writing=True)
+    _opened(store)
     try:
         now = now_utc()
         progress = store.progress()
@@ -383,7 +427,7 @@ def take(
             store, questions, clock=now_utc, mode="cram" if cram else "take", schedule=not cram, seed=seed
         )
         number = 0
-        with _stoppable() as stop:
+        with _stoppable(session) as stop:
             while True:
                 question = session.next()
                 if question is None and not (session.answered and _last_chance_to_undo()):
@@ -421,6 +465,8 @@ def take(
                 + (f" · skipped {session.skipped}" if session.skipped else "")
             )
         stop.exit_if_interrupted()
+        if session.unsaved:
+            sys.exit(1)
     finally:
         store.close()
 
@@ -440,7 +486,7 @@ def suspend(card_ids: tuple[str, ...], off: bool, db: Path | None, source: DeckS
 
     index = load_cards(source.questions, source.answers)
     ids = [index.get(i).id for i in card_ids]
-    with open_store(db) as store:
+    with open_store(db, source) as store:
         set_suspended(store, ids, not off)
     out.print(("Unsuspended: " if off else "Suspended: ") + ", ".join(ids))
 
@@ -459,7 +505,7 @@ def reset(card_ids: tuple[str, ...], db: Path | None, source: DeckSource) -> Non
 
     index = load_cards(source.questions, source.answers)
     ids = [index.get(i).id for i in card_ids]
-    with open_store(db) as store:
+    with open_store(db, source) as store:
         n = forget(store, ids)
     out.print(f"Reset {n} of {len(ids)} cards: they are new again.")
 
@@ -491,7 +537,8 @@ def interview(
 
     global _session_keys
     cards = _cards(source, topic, tag, difficulty)
-    store = open_store(db)
+    store = open_store(db, source, writing=True)
+    _opened(store)
     _session_keys = False  # no undo or skip in an interview: an interviewer takes the answer given
     try:
         questions = plan_interview(cards, minutes, seed)
@@ -499,7 +546,7 @@ def interview(
         out.print(f"Mock interview: {len(questions)} questions in {minutes} minutes. q or Ctrl-C stops.")
         start = time.monotonic()
         deadline = start + minutes * 60
-        with _stoppable() as stop:
+        with _stoppable(session) as stop:
             for number, question in enumerate(questions, 1):
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -509,6 +556,8 @@ def interview(
                 _ask_question(session, question, position, source, interview=True)
         _print_report(report(session.answered, len(questions), time.monotonic() - start))
         stop.exit_if_interrupted()
+        if session.unsaved:
+            sys.exit(1)
     finally:
         _session_keys = True
         store.close()

@@ -399,7 +399,7 @@ CASES = [
         valid("take", "--db", ":memory:", "--type", "recall"),
         "Nothing was saved: --db :memory: keeps answers in memory only.",
         exit_code=0,
-        input="\n3\nq\n",
+        input="\n4\n\n",  # Easy: the card graduates (Good would ask it again), then Enter finishes
         seen_in="output",
     ),
     # ---- interrupted sessions

@@ -161,4 +161,13 @@ def main() -> None:
     Start with:  quiz take          (a quiz in the terminal)
                  quiz show causal-masking --answer
                  quiz verify        (run every proof)
+
+    \b
+    Environment:
+      QUIZ_DB          progress database (default: progress.sqlite3 in your user data folder)
+      QUIZ_NOW         move the clock: an ISO 8601 time, e.g. QUIZ_NOW=2026-12-03T08:00+01:00 quiz take
+                       (without an offset it is read as UTC)
+      QUIZ_DAY_STARTS  the local hour a study day starts at, 0-23 (default 4, as in Anki)
+      TZ               your time zone, for days and due times
+      QUIZ_CACHE_DIR   where the card and proof caches live
     """

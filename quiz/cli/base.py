@@ -171,9 +171,32 @@ def filters(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--topic", type=click.Choice([t.value for t in Topic]), help="Only this topic.")(command)
 
 
+# Which module defines each command. A command's module is imported only when that command runs (or when
+# help lists them all): `quiz take` then never pays for the modules of verify, the site or the export.
+COMMAND_MODULES = {
+    **dict.fromkeys(("list", "show", "verify", "check"), "quiz.cli.cards"),
+    **dict.fromkeys(("take", "interview", "suspend", "reset"), "quiz.cli.practice"),
+    "stats": "quiz.cli.stats",
+    "export": "quiz.cli.export",
+    "site": "quiz.cli.site",
+}
+
+
 class QuizGroup(click.Group):
     """The one place a user error is handled: any QuizError a command raises (or a subcommand's, since
-    groups invoke through here) becomes ``Error:`` lines and exit status 1."""
+    groups invoke through here) becomes ``Error:`` lines and exit status 1. Commands load lazily."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            import importlib
+
+            importlib.import_module(COMMAND_MODULES[name])  # its decorators add the command to this group
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in COMMAND_MODULES:
+            self.get_command(ctx, name)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -191,4 +214,13 @@ def main() -> None:
     Start with:  quiz take          (a quiz in the terminal)
                  quiz show causal-masking --answer
                  quiz verify        (run every proof)
+
+    \b
+    Environment:
+      QUIZ_DB          progress database (default: progress.sqlite3 in your user data folder)
+      QUIZ_NOW         move the clock: an ISO 8601 time, e.g. QUIZ_NOW=2026-12-03T08:00+01:00 quiz take
+                       (without an offset it is read as UTC)
+      QUIZ_DAY_STARTS  the local hour a study day starts at, 0-23 (default 4, as in Anki)
+      TZ               your time zone, for days and due times
+      QUIZ_CACHE_DIR   where the card and proof caches live
     """

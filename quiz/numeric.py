@@ -547,7 +547,6 @@ def draw(numeric: NumericView, rng: random.Random) -> NumericInstance:
     )
 
 
-
 def solve(formula: str, params: dict[str, Any]) -> tuple[float, list[str]]:
     """The formula's value for ``params`` and its working, line by line, from the same call."""
     from answers.formulas import FORMULAS  # pure Python, but only needed once a numeric question is asked

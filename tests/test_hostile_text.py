@@ -185,3 +185,9 @@ def _no_proof(deck):
     from types import SimpleNamespace
 
     return SimpleNamespace(claims=[])
+
+
+def test_plain_output_keeps_tabs_and_newlines_but_no_control_character():
+    from quiz.cli.base import printable
+
+    assert printable("id\ttitle\x1b]0;owned\x07\u202e\n") == "id\ttitle]0;owned\n"

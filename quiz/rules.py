@@ -102,7 +102,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        what = f"{self.code} {self.message}"
+        what = f"{self.message} [{self.code}]"  # the code last: the wording a user (or a script) reads comes first
         return _one_line(f"{where}: {self.field}: {what}" if self.field else f"{where}: {what}")
 
 

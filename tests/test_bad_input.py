@@ -127,85 +127,85 @@ CASES = [
     Case(
         "YAML syntax error",
         card(VALID_CARD + "tags: [unclosed\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:15: YAML001 YAML syntax error: did not find expected ',' or ']'",
+        "Error: questions/scaling/tiny-card.yaml:15: YAML syntax error: did not find expected ',' or ']' [YAML001]",
     ),
     Case(
         "unknown field",
         card(VALID_CARD + "colour: blue\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: colour: FIELD002 unknown field 'colour'; remove it or fix its "
-        "spelling",
+        "Error: questions/scaling/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its "
+        "spelling [FIELD002]",
     ),
     Case(
         "missing field",
         card(replace("answer: Two.\n", "")),
-        "Error: questions/scaling/tiny-card.yaml:1: answer: FIELD001 required field is missing; add it",
+        "Error: questions/scaling/tiny-card.yaml:1: answer: required field is missing; add it [FIELD001]",
     ),
     Case(
         "badly formed id",
         card(replace("id: tiny-card", "id: Tiny_Card"), name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: id: FIELD003 must be lowercase words joined by hyphens, like "
-        "'causal-masking'",
+        "Error: questions/scaling/tiny-card.yaml:1: id: must be lowercase words joined by hyphens, like "
+        "'causal-masking' [FIELD003]",
     ),
     Case(
         "file name differs from the id",
         card(VALID_CARD, name="other-name"),
-        "Error: questions/scaling/other-name.yaml:1: id: CARD001 'tiny-card' differs from the file name; rename one to "
-        "match",
+        "Error: questions/scaling/other-name.yaml:1: id: 'tiny-card' differs from the file name; rename one to "
+        "match [CARD001]",
     ),
     Case(
         "card in the wrong topic folder",
         card(VALID_CARD, topic="masking"),
-        "Error: questions/masking/tiny-card.yaml:3: topic: CARD002 'scaling' but the card is in folder 'masking'; "
-        "move it or fix the topic",
+        "Error: questions/masking/tiny-card.yaml:3: topic: 'scaling' but the card is in folder 'masking'; "
+        "move it or fix the topic [CARD002]",
     ),
     Case(
         "unknown difficulty",
         card(replace("difficulty: easy", "difficulty: trivial")),
-        "Error: questions/scaling/tiny-card.yaml:4: difficulty: FIELD006 input should be 'easy', 'medium' or 'hard'",
+        "Error: questions/scaling/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
     ),
     Case(
         "two cards with one id",
         duplicate_id,
-        "Error: questions/scaling/tiny-card.yaml:1: id: CARD004 'tiny-card' is already used by "
-        "questions/masking/tiny-card.yaml",
+        "Error: questions/scaling/tiny-card.yaml:1: id: 'tiny-card' is already used by "
+        "questions/masking/tiny-card.yaml [CARD004]",
     ),
     Case(
         "a key given twice",
         card(VALID_CARD + "title: Another title\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: title: YAML004 appears twice; keep one",
+        "Error: questions/scaling/tiny-card.yaml:14: title: appears twice; keep one [YAML004]",
     ),
     Case(
         "claim names a function the module lacks",
         card(VALID_CARD, VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def _helper():")),
-        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: PROOF002 function 'two_times_two_is_four' is not "
-        "defined in answers/tiny_card.py",
+        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: function 'two_times_two_is_four' is not "
+        "defined in answers/tiny_card.py [PROOF002]",
     ),
     Case(
         "claim function not annotated -> Evidence",
         card(
             VALID_CARD, VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two_is_four():")
         ),
-        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: PROOF003 'two_times_two_is_four' must be "
+        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be "
         "annotated "
-        "'-> Evidence' in answers/tiny_card.py",
+        "'-> Evidence' in answers/tiny_card.py [PROOF003]",
     ),
     Case(
         "claim names code outside the module",
         card(replace("proof: one_plus_one_is_two", "proof: os:system")),
-        "Error: questions/scaling/tiny-card.yaml:11: claims.0.proof: FIELD004 must be a Python function name, like "
-        "'mask_hides_only_the_future'",
+        "Error: questions/scaling/tiny-card.yaml:11: claims.0.proof: must be a Python function name, like "
+        "'mask_hides_only_the_future' [FIELD004]",
     ),
     Case(
         "card without its proof module",
         with_second_card,
-        "Error: questions/scaling/second-card.yaml:9: claims: PROOF001 proof module answers/second_card.py is missing "
+        "Error: questions/scaling/second-card.yaml:9: claims: proof module answers/second_card.py is missing "
         "or "
-        "unreadable; create it with the claim functions",
+        "unreadable; create it with the claim functions [PROOF001]",
     ),
     Case(
         "related card that does not exist",
         card(VALID_CARD + "related: [no-such-card]\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: related.0: CARD005 no card 'no-such-card' in this deck",
+        "Error: questions/scaling/tiny-card.yaml:14: related.0: no card 'no-such-card' in this deck [CARD005]",
     ),
     Case(
         "multiple choice without a right answer",
@@ -213,8 +213,8 @@ CASES = [
             VALID_CARD
             + "choices:\n  - text: Two\n    why: a\n  - text: Three\n    why: b\n  - text: Four\n    why: c\n"
         ),
-        "Error: questions/scaling/tiny-card.yaml:14: choices: CARD009 need exactly one correct answer among 3 or more "
-        "choices (found 0 of 3)",
+        "Error: questions/scaling/tiny-card.yaml:14: choices: need exactly one correct answer among 3 or more "
+        "choices (found 0 of 3) [CARD009]",
     ),
     Case(
         "numeric question with an unknown formula",
@@ -222,68 +222,68 @@ CASES = [
             VALID_CARD + "numeric:\n  - prompt: How many?\n    formula: no_such_formula\n    params: {n: [1]}\n"
             "    unit: count\n"
         ),
-        "Error: questions/scaling/tiny-card.yaml:16: numeric.0.formula: NUM001 no formula 'no_such_formula' in "
-        "answers/formulas",
+        "Error: questions/scaling/tiny-card.yaml:16: numeric.0.formula: no formula 'no_such_formula' in "
+        "answers/formulas [NUM001]",
     ),
     Case(
         "a list instead of a card",
         card("- just\n- a list\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: YAML005 a card must be a YAML mapping of fields, found a list",
+        "Error: questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list [YAML005]",
     ),
     Case(
         "bytes that are not UTF-8",
         non_utf8,
-        "Error: questions/scaling/tiny-card.yaml:1: FILE003 file is not valid UTF-8 text; save it as UTF-8",
+        "Error: questions/scaling/tiny-card.yaml:1: file is not valid UTF-8 text; save it as UTF-8 [FILE003]",
     ),
     Case(
         "YAML alias bomb",
         card(VALID_CARD + "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: YAML002 YAML anchors and aliases are not allowed in cards; write "
-        "it out",
+        "Error: questions/scaling/tiny-card.yaml:14: YAML anchors and aliases are not allowed in cards; write "
+        "it out [YAML002]",
     ),
     Case(
         "YAML tag that builds a Python object",
         card(VALID_CARD + "x: !!python/object/apply:os.system ['ls']\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: YAML001 YAML syntax error: could not determine a constructor for "
+        "Error: questions/scaling/tiny-card.yaml:14: YAML syntax error: could not determine a constructor for "
         "the "
-        "tag 'tag:yaml.org,2002:python/object/apply:os.system'",
+        "tag 'tag:yaml.org,2002:python/object/apply:os.system' [YAML001]",
     ),
     Case(
         "a huge file",
         card(VALID_CARD + "# " + "x" * 300_000 + "\n"),
-        "Error: questions/scaling/tiny-card.yaml: FILE002 is 293 KiB; a card must be under 256 KiB, split it",
+        "Error: questions/scaling/tiny-card.yaml: is 293 KiB; a card must be under 256 KiB, split it [FILE002]",
     ),
     Case(
         "a folder where a card should be",
         directory_as_card,
-        "Error: questions/scaling/folder.yaml: FILE001 is not a regular file; a card must be a .yaml file",
+        "Error: questions/scaling/folder.yaml: is not a regular file; a card must be a .yaml file [FILE001]",
     ),
     Case(
         "an id reserved for a shared module",
         card(replace("id: tiny-card", "id: reference"), name="reference"),
-        "Error: questions/scaling/reference.yaml:1: id: CARD003 'reference' is reserved for a shared module; choose "
-        "another id",
+        "Error: questions/scaling/reference.yaml:1: id: 'reference' is reserved for a shared module; choose "
+        "another id [CARD003]",
     ),
     Case(
         "a list used as a key",
         card("? [a, b]\n: c\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: YAML003 a key must be a plain word, not a list or mapping",
+        "Error: questions/scaling/tiny-card.yaml:1: a key must be a plain word, not a list or mapping [YAML003]",
     ),
     # ---- decks, ids and options
     Case(
         "an empty deck",
         empty_deck,
-        "Error: questions: DECK003 no cards found; a deck holds <topic>/<card-id>.yaml files",
+        "Error: questions: no cards found; a deck holds <topic>/<card-id>.yaml files [DECK003]",
     ),
     Case(
         "a deck folder that does not exist",
         lambda deck: ["list", "--questions", "nowhere"],
-        "Error: nowhere: DECK001 no such folder; point --questions at a folder of cards",
+        "Error: nowhere: no such folder; point --questions at a folder of cards [DECK001]",
     ),
     Case(
         "an answers folder that does not exist",
         lambda deck: ["check", "--answers", "nowhere"],
-        "Error: nowhere: DECK002 no such folder; point --answers at the proof modules",
+        "Error: nowhere: no such folder; point --answers at the proof modules [DECK002]",
     ),
     Case(
         "an unknown card id",

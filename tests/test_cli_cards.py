@@ -101,9 +101,9 @@ def test_check_prints_one_error_line_per_problem_and_exits_1(deck_builder, run):
     result = run("check")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "Error: questions/scaling/tiny-card.yaml:4: difficulty: FIELD006 input should be 'easy', 'medium' or 'hard'",
-        "Error: questions/scaling/tiny-card.yaml:14: colour: FIELD002 unknown field 'colour'; remove it or fix its "
-        "spelling",
+        "Error: questions/scaling/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
+        "Error: questions/scaling/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its "
+        "spelling [FIELD002]",
     ]
     assert "Traceback" not in result.output
 
@@ -111,7 +111,7 @@ def test_check_prints_one_error_line_per_problem_and_exits_1(deck_builder, run):
 def test_empty_deck_is_one_line_error(deck_builder, run):
     result = run("list")
     assert result.exit_code == 1
-    assert result.stderr == "Error: questions: DECK003 no cards found; a deck holds <topic>/<card-id>.yaml files\n"
+    assert result.stderr == "Error: questions: no cards found; a deck holds <topic>/<card-id>.yaml files [DECK003]\n"
 
 
 def test_verify_reports_a_nan_measurement_as_a_failure_with_its_reason(deck_builder, run):

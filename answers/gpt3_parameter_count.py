@@ -14,7 +14,8 @@ from answers.evidence import Evidence
 from answers.formulas.parameters import gpt_non_embedding_parameters, gpt_parameters
 from answers.reference import DecoderBlock, count_parameters, seeded_module
 
-GPT3 = {"layers": 96, "d_model": 12288, "vocab": 50257, "context": 2048}  # Brown et al. (2020), Table 2.1
+# Brown et al. (2020): Table 2.1 (layers, width), section 2.1 (2,048-token context); GPT-2's 50,257-token BPE.
+GPT3 = {"layers": 96, "d_model": 12288, "vocab": 50257, "context": 2048}
 GPT2_SMALL = {"layers": 12, "d_model": 768, "vocab": 50257, "context": 1024}
 
 

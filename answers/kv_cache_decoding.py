@@ -8,6 +8,7 @@ lets the new query attend over everything cached. The result is exactly the full
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from answers.evidence import Evidence
 from answers.formulas.kv_cache import kv_cache_bytes
@@ -16,8 +17,9 @@ from answers.reference import (
     KVCache,
     MultiHeadAttention,
     attend,
-    causal_mask,
+    attention_weights,
     randn,
+    repeat_kv,
     seeded_module,
 )
 
@@ -72,9 +74,9 @@ def cached_decoding_reproduces_the_full_forward(seed: int = 0) -> Evidence:
 
 def _last_token_gap(append_first: bool, seed: int) -> float:
     """Output of the newest token from the cache, with its own K/V appended before it attends (or, the
-    slip, attending to the cache first and appending afterwards), against full causal attention."""
+    slip, attending to the cache first and appending afterwards), against torch's fused causal attention."""
     q, k, v = (randn(1, N, 8, seed=seed + s) for s in (11, 12, 13))  # (1, n, d_head)
-    full = attend(q, k, v, causal_mask(N))[:, -1]
+    full = F.scaled_dot_product_attention(q, k, v, is_causal=True)[:, -1]
     seen = N if append_first else N - 1  # keys and values in the cache when the new query attends
     return (attend(q[:, -1:], k[:, :seen], v[:, :seen])[:, 0] - full).abs().max().item()
 
@@ -88,24 +90,27 @@ def the_new_token_attends_to_its_own_key_and_value(seed: int = 0) -> Evidence:
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64 rounding
-        derivation="full causal attention over all n tokens, float64",
+        derivation="torch's F.scaled_dot_product_attention(is_causal=True) over all n tokens, float64",
         counterfactual="the new query attends to the cache before its own K/V is appended",
         counterfactual_measured=_last_token_gap(append_first=False, seed=seed),
     )
 
 
 def _growth_per_step(store_weights: bool, seed: int) -> tuple[int, ...]:
-    """Bytes added to the per-layer stores at each decoding step: K/V, or attention weights."""
+    """Bytes added to the per-layer stores at each decoding step: the K/V cache, or (the myth) a store of
+    every step's attention weights, each row computed from the new query and the cached keys."""
     make = lambda: MultiHeadAttention(D_MODEL, HEADS, KV_HEADS)  # noqa: E731
     layers = [seeded_module(make, seed=seed + i) for i in range(LAYERS)]
-    caches, stored, sizes = [KVCache() for _ in layers], 0, []
+    caches, weight_rows, sizes = [KVCache() for _ in layers], [], []
     with torch.no_grad():
         for t in range(N):
             x = randn(1, 1, D_MODEL, seed=seed + 30 + t)
             for layer, cache in zip(layers, caches, strict=True):  # same input per layer: sizes only
                 layer(x, cache=cache)
-                stored += HEADS * (t + 1) * x.element_size()  # this step's row of weights per head
-            sizes.append(stored if store_weights else sum(c.nbytes() for c in caches))
+                q = layer.split_heads(layer.w_q(x), HEADS)  # (1, h, 1, d_head)
+                weight_rows.append(attention_weights(q, repeat_kv(cache.keys, HEADS // KV_HEADS)))  # (1, h, 1, t+1)
+            stored_weights = sum(w.numel() * w.element_size() for w in weight_rows)
+            sizes.append(stored_weights if store_weights else sum(c.nbytes() for c in caches))
     return tuple(sorted({b - a for a, b in zip([0, *sizes], sizes, strict=False)}))
 
 

@@ -2,7 +2,7 @@
 
 Perplexity is the exponential of the average negative log-likelihood per token, the geometric mean of
 1/p(token): a uniform model over V tokens scores exactly V. For a served model, latency is reported as
-percentiles (P50/P95/P99) at the real load, since under load the tail is mostly queueing.
+percentiles (P50/P95/P99) at the real load, since under load queueing stretches the tail.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _p99(values: list[float]) -> float:
 
 
 def queueing_sets_the_p99_latency(seed: int = 0) -> Evidence:
-    """Under load, tail latency is mostly queueing. For a server at 50% utilisation (M/M/1) the simulated
+    """Under load, queueing stretches the latency tail. For a server at 50% utilisation (M/M/1) the simulated
     P99 response time matches queueing theory, ln(100)/(μ − λ), twice the P99 of the same requests on an
     idle server; it grows like 1/(1 − ρ) as the load ρ rises."""
     response = _response_times(seed)

@@ -12,11 +12,10 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from answers.evidence import Evidence
 from answers.formulas.serving import matmul_arithmetic_intensity
-from answers.reference import randn, seeded_module
+from answers.reference import count_flops, randn, seeded_module
 
 __all__ = ["matmul_arithmetic_intensity"]
 
@@ -29,9 +28,8 @@ def _intensity(tokens: int, seed: int, count_macs: bool = False) -> float:
     """FlopCounterMode FLOPs of one bf16 linear layer over ``tokens`` rows, per byte of its weights."""
     layer = seeded_module(lambda: nn.Linear(D_IN, D_OUT, bias=False), seed=seed, dtype=torch.bfloat16)
     x = randn(tokens, D_IN, seed=seed + 1, dtype=torch.bfloat16)
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        layer(x)
-    flops = counter.get_total_flops() // (2 if count_macs else 1)
+    with torch.no_grad():
+        flops = count_flops(layer, x) // (2 if count_macs else 1)
     return flops / (layer.weight.numel() * layer.weight.element_size())
 
 
@@ -58,10 +56,8 @@ def _step_intensity(batch: int, weights_only: bool) -> float:
     Meta tensors: shapes only, nothing is allocated."""
     w = torch.empty(LLM_D, LLM_D, device="meta", dtype=torch.bfloat16)
     x = torch.empty(batch, LLM_D, device="meta", dtype=torch.bfloat16)  # one new token per sequence
-    with FlopCounterMode(display=False) as counter:
-        y = F.linear(x, w)
-    moved = [w] if weights_only else [w, x, y]
-    return counter.get_total_flops() / sum(t.numel() * t.element_size() for t in moved)
+    moved = [w] if weights_only else [w, x, F.linear(x, w)]  # weights, input and output activations
+    return count_flops(F.linear, x, w) / sum(t.numel() * t.element_size() for t in moved)
 
 
 def _batch_reaching_the_ridge(weights_only: bool = False) -> int:
@@ -77,7 +73,7 @@ def _batch_reaching_the_ridge(weights_only: bool = False) -> int:
 def decode_stays_memory_bound_until_a_batch_of_about_165() -> Evidence:
     """A decode step through a 4096×4096 bf16 layer does 2·B·d² FLOPs on 2·(d² + 2·B·d) bytes. Counted
     with FlopCounterMode, it first reaches an A100's ridge (≈ 153 FLOP/B) at a batch of 166 sequences,
-    the root of 2Bd² = R·b·(d² + 2Bd); one sequence (intensity ≈ 1) is 150× below it. Counting the
+    the root of 2Bd² = R·b·(d² + 2Bd); one sequence (intensity ≈ 1) is about 153× below it. Counting the
     weight bytes only (intensity 2B/b) puts the crossing at 154."""
     r, b, d2, s = A100_FLOPS_PER_BYTE, 2, LLM_D * LLM_D, 2 * LLM_D
     return Evidence(

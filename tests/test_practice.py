@@ -76,6 +76,18 @@ def test_a_wrong_choice_shows_why_and_grades_itself_again(env):
     assert reviews(env.db) == [("causal-masking", "choice", 1, 0, "take")]
 
 
+def test_a_choice_question_replaces_the_open_question_above_the_choices(env):
+    """The open question asks more than the options answer; the choices are shown under the narrower stem."""
+    path = env.deck / "masking" / "causal-masking.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.rstrip("\n") + "\nchoice_question: Which mask makes training causal?\n", encoding="utf-8")
+    output = " ".join(take_masking_choice(env).output.split())
+    assert "Which mask makes training causal?" in output
+    assert " ".join(masking_card()["question"].split()[:6]) not in output
+    recall = run("take", "--questions", str(env.deck), "--topic", "masking", "--type", "recall", "--seed", "3")
+    assert "Which mask makes training causal?" not in recall.output
+
+
 def test_a_right_choice_grades_itself_good(env):
     first = take_masking_choice(env)
     right = letter_of(first.output, masking_choices()[0])

@@ -110,7 +110,8 @@ def test_the_correct_option_is_never_the_only_one_free_of_absolute_words():
     given_away = [
         card.id
         for card in WITH_CHOICES
-        if any(ABSOLUTE.search(c.text) for c in card.choices) and _strictly(_fewest_absolutes, card)
+        if any(ABSOLUTE.search(c.text) for c in card.choices)
+        and _strictly(_fewest_absolutes, card)
         and sum(not ABSOLUTE.search(c.text) for c in card.choices) == 1
     ]
     assert not given_away, f"only the correct option has no absolute word: {given_away}"

@@ -78,6 +78,7 @@ class CardView:
     claims: tuple[ClaimView, ...]
     pitfalls: tuple[PitfallView, ...] = ()
     choices: tuple[ChoiceView, ...] = ()
+    choice_question: str | None = None  # what the choices answer, when `question` asks more
     numeric: tuple[NumericView, ...] = ()
     unmeasured: str | None = None
     content_hash: str = ""
@@ -103,6 +104,7 @@ class CardView:
             claims=tuple(ClaimView(c["statement"], c["proof"]) for c in data["claims"]),
             pitfalls=tuple(PitfallView(**p) for p in data.get("pitfalls", ())),
             choices=tuple(ChoiceView(**c) for c in data.get("choices", ())),
+            choice_question=data.get("choice_question"),
             numeric=tuple(NumericView(**n) for n in data.get("numeric", ())),
             unmeasured=data.get("unmeasured"),
             content_hash=digest if digest is not None else content_hash(data),
@@ -117,6 +119,8 @@ def card_view(card: Card) -> CardView:
 
 def content_hash(data: dict[str, Any]) -> str:
     content = {name: data.get(name) for name in CONTENT_FIELDS}
+    if data.get("choice_question"):  # only when set, so adding the field leaves other cards' hashes as they were
+        content["choice_question"] = data["choice_question"]
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 

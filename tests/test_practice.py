@@ -79,6 +79,24 @@ def test_a_wrong_choice_shows_why_and_grades_itself_again(env):
     assert reviews(env.db) == [("causal-masking", "choice", 1, 0, "take")]
 
 
+def test_a_choice_question_replaces_the_open_question_above_the_choices(env):
+    """The open question asks more than the options answer; the choices are shown under the narrower stem."""
+    stem, question = masking_card()["choice_question"], masking_card()["question"]
+    opening = " ".join(question.split()[:6])
+    output = " ".join(take_masking_choice(env).output.split())
+    assert stem in output and opening not in output
+    recall = run("take", "--questions", str(env.deck), "--topic", "masking", "--type", "recall", "--seed", "3")
+    assert opening in " ".join(recall.output.split()) and stem not in recall.output
+
+
+def test_a_card_without_a_choice_question_shows_its_question_above_the_choices(env):
+    path = env.deck / "masking" / "causal-masking.yaml"
+    text = re.sub(r"^choice_question:.*\n", "", path.read_text(encoding="utf-8"), flags=re.M)
+    path.write_text(text, encoding="utf-8")
+    output = " ".join(take_masking_choice(env).output.split())
+    assert " ".join(masking_card()["question"].split()[:6]) in output
+
+
 def test_a_right_choice_grades_itself_good(env):
     first = take_masking_choice(env)
     right = letter_of(first.output, masking_choices()[0])

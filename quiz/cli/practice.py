@@ -274,7 +274,11 @@ def _ask_question(session: Session, question: Question, position: str, source: D
         Reason.AGAIN: "Again, as its learning step says.",
         Reason.AHEAD: "Not due yet: reviewing ahead.",
     }[question.reason]
-    body = question.numeric.prompt if question.kind is Kind.NUMERIC and question.numeric else None
+    body = None
+    if question.kind is Kind.NUMERIC and question.numeric:
+        body = question.numeric.prompt
+    elif question.kind is Kind.CHOICE:
+        body = card.choice_question  # the stem the options answer; None falls back to the open question
     out.print(question_panel(card, position, body, "" if interview else note, plain=not out.is_terminal))
     start = time.monotonic()
     if question.kind is Kind.RECALL:

@@ -81,3 +81,8 @@ def dpo_optimal_margin(preference: float, beta: float) -> float:
     """At DPO's optimum for a pair preferred with probability p, the log-ratio margin
     [log π/π_ref](y_w) − [log π/π_ref](y_l) equals logit(p)/β."""
     return math.log(preference / (1 - preference)) / beta
+
+
+def qk_norm_logit_bound(d_head: int, gain: float = 1.0) -> float:
+    """After RMSNorm on q and k, ‖q̂‖ = ‖k̂‖ = gain·√d_head, so |q̂·k̂|/√d_head ≤ gain²·√d_head (Cauchy–Schwarz)."""
+    return gain**2 * math.sqrt(d_head)

@@ -86,3 +86,9 @@ def dpo_optimal_margin(preference: float, beta: float) -> float:
 def qk_norm_logit_bound(d_head: int, gain: float = 1.0) -> float:
     """After RMSNorm on q and k, ‖q̂‖ = ‖k̂‖ = gain·√d_head, so |q̂·k̂|/√d_head ≤ gain²·√d_head (Cauchy–Schwarz)."""
     return gain**2 * math.sqrt(d_head)
+
+
+def aligned_logit_at_width(logit: float, width: int, new_width: int, scale_power: float = 0.5) -> float:
+    """An attention logit q·k·d^(−p) between q and k whose coordinates are correlated (as after training) grows
+    like d^(1−p) with width: ×√(d'/d) under the standard 1/√d (p = 0.5), unchanged under μP's 1/d (p = 1)."""
+    return logit * (new_width / width) ** (1 - scale_power)

@@ -61,11 +61,6 @@ def linear_scaled_lr(lr: float, batch: int, new_batch: int) -> float:
     return lr * new_batch / batch
 
 
-def sqrt_scaled_lr(lr: float, batch: int, new_batch: int) -> float:
-    """Adam's square-root scaling rule (Malladi et al. 2022): k× the batch, √k× the learning rate."""
-    return lr * math.sqrt(new_batch / batch)
-
-
 def residual_branch_init_std(layers: int, base_std: float = 0.02) -> float:
     """GPT-2 (§2.3) scales the weights of the projections that write into the residual stream by 1/√N, N the
     number of residual sublayers, 2 per block: std = 0.02/√(2L) (0.00408 for the 12-layer GPT-2 small)."""
@@ -92,3 +87,17 @@ def aligned_logit_at_width(logit: float, width: int, new_width: int, scale_power
     """An attention logit q·k·d^(−p) between q and k whose coordinates are correlated (as after training) grows
     like d^(1−p) with width: ×√(d'/d) under the standard 1/√d (p = 0.5), unchanged under μP's 1/d (p = 1)."""
     return logit * (new_width / width) ** (1 - scale_power)
+
+
+def simple_noise_scale(gradient_noise_trace: float, gradient_norm_sq: float) -> float:
+    """McCandlish et al.'s B_simple = tr(Σ)/|G|²: the batch size at which the minibatch gradient's noise
+    tr(Σ)/B equals the squared true gradient. Well below it, doubling the batch nearly halves the steps
+    needed; well above it, more batch buys almost nothing per step (the critical batch size)."""
+    return gradient_noise_trace / gradient_norm_sq
+
+
+def adam_drift_gain(batch: int, new_batch: int, noise_scale: float) -> float:
+    """How much Adam's mean step along a gradient grows when the batch goes from B to B': the step is
+    ≈ lr·G/√(G² + σ²/B), so the gain is √((1 + B_noise/B)/(1 + B_noise/B')), B_noise = σ²/G². It is √(B'/B)
+    for B ≪ B_noise (the square-root rule) and → 1 for B ≫ B_noise."""
+    return math.sqrt((1 + noise_scale / batch) / (1 + noise_scale / new_batch))

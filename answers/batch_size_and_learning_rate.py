@@ -10,6 +10,8 @@ critical batch B_noise = tr Σ/|G|² (McCandlish et al. 2018) more data per step
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
 import torch.nn.functional as F
 
@@ -99,6 +101,7 @@ G, SIGMA, DIM, STEPS, BURN_IN = 0.02, 1.0, 2048, 140, 20
 B_NOISE = simple_noise_scale(SIGMA**2, G**2)  # 2500
 
 
+@cache  # the two Adam claims share the run below the noise scale
 def _adam_drift(batch: float, seed: int, optimiser: str = "adam") -> float:
     """Mean step per lr along the true gradient G, for DIM independent coordinates whose minibatch gradient is
     G + σ·ξ/√B (a linear loss, so the gradient does not depend on w), after BURN_IN steps."""

@@ -21,6 +21,8 @@ class Topic(StrEnum):
     SCALE = "scale"
     TOKENIZATION = "tokenization"
     NUMERICS = "numerics"
+    OPTIMIZATION = "optimization"
+    POST_TRAINING = "post-training"
 
     @property
     def title(self) -> str:
@@ -42,6 +44,8 @@ TOPIC_TITLES = {
     Topic.SCALE: "Scale and parameters",
     Topic.TOKENIZATION: "Tokenisation",
     Topic.NUMERICS: "Number formats and precision",
+    Topic.OPTIMIZATION: "Optimisation, initialisation and stability",
+    Topic.POST_TRAINING: "Post-training and alignment",
 }
 
 

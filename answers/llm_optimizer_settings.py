@@ -1,0 +1,131 @@
+"""LLM optimiser settings: AdamW with β₂ = 0.95, weight decay 0.1, and no decay on norms and biases.
+
+β₂ sets how fast Adam's second-moment estimate v follows a change in gradient scale (half-life ln 2/−ln β₂:
+13.5 steps at 0.95, 693 at 0.999). After a sudden jump in gradient size — the start of a loss spike — a slow
+v is still small, so m̂/√v̂ overshoots and the step is many times the learning rate. Decoupled decay on a
+norm gain pulls it towards 0, not towards its initial 1, so the usual parameter groups exempt every tensor
+with fewer than two dimensions (gains and biases).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from answers.evidence import Evidence
+from answers.formulas.optimization import adam_step_after_gradient_jump, adamw_decay_factor, ema_half_life
+from answers.reference import MultiHeadAttention, RMSNorm
+
+__all__ = ["adam_step_after_gradient_jump", "adamw_decay_factor", "ema_half_life"]
+
+WARM, AFTER, JUMP, LR = 300, 20, 10.0, 1e-3
+
+
+def _torch_step_after_jump(beta2: float) -> float:
+    """The step torch.optim.Adam takes, in units of lr, AFTER steps after the gradient jumps from 1 to 10."""
+    w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=LR, betas=(0.9, beta2), eps=0.0)
+    for t in range(WARM + AFTER):
+        before = w.item()
+        opt.zero_grad()
+        (w * (1.0 if t < WARM else JUMP)).sum().backward()
+        opt.step()
+    return (before - w.item()) / LR
+
+
+def slow_second_moment_overshoots_after_a_gradient_jump(seed: int = 0) -> Evidence:
+    """20 steps after the gradient grows 10×, torch's Adam with β₂ = 0.95 steps 1.11·lr, as the closed form
+    m̂/√v̂ says; with β₂ = 0.999, v̂ still remembers the small gradients and the step is 3.1·lr
+    (after 300 steps at the old scale)."""
+    del seed  # deterministic
+    return Evidence(
+        measured=_torch_step_after_jump(0.95),
+        expected=adam_step_after_gradient_jump(0.95, JUMP, AFTER, WARM),
+        comparison="abs",
+        tolerance=1e-6,
+        derivation="theory (formula adam_step_after_gradient_jump): both EMAs and bias corrections in closed form",
+        counterfactual="β₂ = 0.999 (Adam's default)",
+        counterfactual_measured=_torch_step_after_jump(0.999),
+        unit="ratio",
+        details={
+            "closed form for β₂ = 0.999": adam_step_after_gradient_jump(0.999, JUMP, AFTER, WARM),
+            "half-life of v at β₂ = 0.95 (steps)": ema_half_life(0.95),
+            "half-life of v at β₂ = 0.999 (steps)": ema_half_life(0.999),
+        },
+    )
+
+
+def _toy_block() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.ModuleDict(
+        {"norm": RMSNorm(16), "ln": nn.LayerNorm(16), "attn": MultiHeadAttention(16, 4), "out": nn.Linear(16, 16)}
+    )
+
+
+def _groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """The usual LLM rule (nanoGPT, Llama recipes): decay only tensors with ≥ 2 dimensions (matrices)."""
+    params = list(model.parameters())
+    return [
+        {"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+    ]
+
+
+def _gain_after(groups_by_rule: bool, steps: int) -> float:
+    """Mean RMSNorm gain after ``steps`` AdamW steps (λ = 0.1) with no data gradient: only the decay acts."""
+    model = _toy_block()
+    groups = _groups(model, 0.1) if groups_by_rule else [{"params": list(model.parameters()), "weight_decay": 0.1}]
+    opt = torch.optim.AdamW(groups, lr=LR)
+    for _ in range(steps):
+        opt.zero_grad()
+        for p in model.parameters():
+            p.grad = torch.zeros_like(p)  # a zero data gradient: whatever moves the gain is the decay
+        opt.step()
+    return model["norm"].weight.mean().item()
+
+
+def decay_pulls_a_norm_gain_towards_zero_unless_exempt(seed: int = 0) -> Evidence:
+    """With decay 0.1 on every tensor, AdamW shrinks an RMSNorm gain by (1 − lr·λ)^T towards 0 (not its
+    init 1); the ndim < 2 parameter group leaves gains and biases untouched (gain stays 1.000)."""
+    del seed
+    steps = 50
+    return Evidence(
+        measured=_gain_after(True, steps),
+        expected=1.0,
+        comparison="abs",
+        tolerance=1e-12,
+        derivation="theory: a norm gain initialised to 1 with no data gradient stays 1 if nothing decays it",
+        counterfactual="one parameter group with weight_decay = 0.1 on everything (gain × (1 − lr·λ)^T)",
+        counterfactual_measured=_gain_after(False, steps),
+        details={"(1 − lr·λ)^T": adamw_decay_factor(LR, 0.1, steps)},
+    )
+
+
+def ndim_rule_exempts_exactly_the_norms_and_biases(seed: int = 0) -> Evidence:
+    """The ndim < 2 rule puts exactly the norm gains and LayerNorm/linear biases in the no-decay group,
+    counted from the module types; decaying by name (`'bias' in name`) would miss the norm gains."""
+    del seed
+    model = _toy_block()
+    by_type = sum(
+        p.numel()
+        for m in model.modules()
+        for name, p in m.named_parameters(recurse=False)
+        if isinstance(m, RMSNorm | nn.LayerNorm) or name == "bias"
+    )
+    by_ndim = sum(p.numel() for p in _groups(model, 0.1)[1]["params"])
+    by_name = sum(p.numel() for name, p in model.named_parameters() if "bias" in name)
+    return Evidence(
+        measured=by_ndim,
+        expected=by_type,
+        comparison="equal",
+        derivation="count of norm gains and biases found by module type",
+        counterfactual="exempting parameters whose name contains 'bias' (misses RMSNorm and LayerNorm gains)",
+        counterfactual_measured=by_name,
+        unit="parameters",
+    )
+
+
+if __name__ == "__main__":
+    from answers.report import print_report
+
+    print_report(__name__)

@@ -48,7 +48,8 @@ def module_too_big(path: Path) -> str | None:
     except OSError:
         return None
     if size > MAX_MODULE_KIB * 1024:
-        return f"proof module {shown_path(path)} is {size // 1024} KiB; a proof module must be under {MAX_MODULE_KIB} KiB"
+        limit = f"a proof module must be under {MAX_MODULE_KIB} KiB"
+        return f"proof module {shown_path(path)} is {size // 1024} KiB; {limit}"
     return None
 
 

@@ -4,6 +4,7 @@ lying about the run; callers only see the ``ClaimResult`` sent back."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -18,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
-
-import dataclasses
 
 import answers
 from answers.evidence import Evidence, EvidenceText, evidence_text

@@ -97,8 +97,9 @@ def _address_space() -> int | None:
         return None
 
 
-def _child(work: Callable[[], Any], strict: bool, out: int, err: int, pipe: int) -> None:
-    """In the forked child: limits, captured output, run ``work``, send its result. Never returns."""
+def _child(work: Callable[[], Iterator[Any]], strict: bool, out: int, err: int, pipe: int) -> None:
+    """In the forked child: limits, captured output, then one framed record per item ``work`` yields. A
+    record carries the item and why it still fails (``strict``: it printed, or forked). Never returns."""
     try:
         os.setpgid(0, 0)
         _libc_prctl_pdeathsig()
@@ -112,56 +113,72 @@ def _child(work: Callable[[], Any], strict: bool, out: int, err: int, pipe: int)
         os.dup2(out, 1)
         os.dup2(err, 2)
         me = os.getpid()
-        try:
-            result, error = work(), None
-        except QuizError as exc:
-            result, error = None, str(exc)
-        except BaseException as exc:  # the record says what happened; nothing may escape a child
-            result, error = None, f"{type(exc).__name__}: {exc}"
-        if os.getpid() != me:
-            os._exit(0)  # a copy the claim forked: only the child we started reports
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-            import ctypes
-
-            ctypes.CDLL(None).fflush(None)  # output a C library buffered
-        if strict and error is None:
-            error = _leftovers(out)
-        data = json.dumps({"result": result, "error": error}, allow_nan=False).encode()
-        if len(data) > MAX_RECORD:
-            size = f"{len(data) // 1024} KiB"
-            data = json.dumps({"result": None, "error": f"sent back a record of {size}; evidence is a few values"})
-            data = data.encode()
-        view = memoryview(len(data).to_bytes(8, "big") + data)
-        while view:
-            view = view[os.write(pipe, view) :]
+        items = work()
+        while True:
+            printed = os.fstat(out).st_size
+            try:
+                item, error = next(items), None
+            except StopIteration:
+                break
+            except QuizError as exc:
+                item, error = None, str(exc)
+            except BaseException as exc:  # the record says what happened; nothing may escape a child
+                item, error = None, f"{type(exc).__name__}: {exc}"
+            if os.getpid() != me:
+                os._exit(0)  # a copy the claim forked: only the child we started reports
+            forked = False
+            if strict and error is None:
+                error, forked = _leftovers(out, printed)
+            _send(pipe, {"result": item, "error": error})
+            if forked or item is None:
+                break  # a process of the claim's still runs: the next claim gets a clean child
+        _send(pipe, {"stop": True})  # an end we chose, not a death
     finally:
         os._exit(0)
 
 
-def _leftovers(out: int) -> str | None:
-    """Why a claim that returned is still a failure: it printed, or left a process behind (it forked)."""
+def _send(pipe: int, message: dict[str, Any]) -> None:
+    data = json.dumps(message, allow_nan=False).encode()
+    if len(data) > MAX_RECORD:
+        size = f"{len(data) // 1024} KiB"
+        data = json.dumps({"result": None, "error": f"sent back a record of {size}; evidence is a few values"}).encode()
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(pipe, view) :]
+
+
+def _leftovers(out: int, printed: int) -> tuple[str | None, bool]:
+    """Why a claim that returned still fails, and whether it forked: it printed, or left a process behind."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)  # output a C library buffered
     try:
         pid, _ = os.waitpid(-1, os.WNOHANG)
     except ChildProcessError:
-        pid = None
+        pass
     else:
-        return f"left a child process{f' (pid {pid})' if pid else ''} behind; a claim must not fork"
-    printed = os.pread(out, 120, 0)
-    if printed:
-        text = printed.decode("utf-8", "replace").strip().splitlines()[0] if printed.strip() else "blank lines"
-        return f"printed to stdout ({_clean(text)!r}); a claim returns its evidence and never prints"
-    return None
+        return f"left a child process{f' (pid {pid})' if pid else ''} behind; a claim must not fork", True
+    text = os.pread(out, 200, printed)
+    if text:
+        lines = text.decode("utf-8", "replace").strip().splitlines()
+        shown = _clean(lines[0]) if lines else "blank lines"
+        return f"printed to stdout ({shown!r}); a claim returns its evidence and never prints", False
+    return None, False
 
 
 def _clean(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)[:100]
 
 
-def isolated(work: Callable[[], Any], timeout: float, *, strict: bool = True) -> tuple[Any, str | None, float]:
-    """Run ``work`` in a forked child with the limits above: (its result, why it failed or None, seconds).
-    ``strict``: printing and forking are failures (for a claim; a figure may print)."""
+def isolated(
+    work: Callable[[], Iterator[Any]], timeout: float, *, strict: bool = True
+) -> Iterator[tuple[bool, Any, str | None, float]]:
+    """Run ``work`` in a forked child with the limits above, yielding (True, item, why it fails or None,
+    seconds) for each item it yields, each within ``timeout`` of the one before; then (False, None, how the
+    child ended, seconds): it exited, was killed or ran past the limit, which matters if items are missing."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -174,74 +191,100 @@ def isolated(work: Callable[[], Any], timeout: float, *, strict: bool = True) ->
         os.close(write)
         with contextlib.suppress(OSError):
             os.setpgid(pid, pid)  # both sides, so a kill that comes at once reaches the group
+        reader = _Frames(pid, read)
         try:
-            data, why, status = _collect(pid, read, start, timeout)
+            while True:
+                data, why = reader.next(timeout)
+                seconds, start = time.monotonic() - start, time.monotonic()
+                if data is None:
+                    break
+                try:
+                    message = json.loads(data)
+                    if message.get("stop"):
+                        break
+                    yield True, message["result"], message["error"], seconds
+                except (ValueError, KeyError, TypeError):
+                    why = "sent back a record that is not valid"
+                    break
         finally:
-            os.close(read)
+            reader.close()
             for kill in (os.killpg, os.kill):  # the group: whatever the claim started dies with it
                 with contextlib.suppress(OSError):
                     kill(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
-                _, status = os.waitpid(pid, 0)
-        seconds = time.monotonic() - start
-        if data is not None:
-            try:
-                message = json.loads(data)
-                return message["result"], message["error"], seconds
-            except (ValueError, KeyError, TypeError):
-                why = "sent back a record that is not valid"
-        if why is None:
-            why = _death(status, timeout)
+                _, reader.status = os.waitpid(pid, 0)
+        if data is not None and why is None:
+            yield False, None, None, seconds  # it stopped where it chose to
+            return
+        why = why or _death(reader.status, timeout)
         err.seek(0)
         last = [line for line in err.read()[-2000:].decode("utf-8", "replace").splitlines() if line.strip()]
-        if last and why and "limit" not in why:
+        if last and "limit" not in why:
             why += f" (its last words: {_clean(last[-1])!r})"
-        return None, why, seconds
+        yield False, None, why, seconds
 
 
-def _collect(pid: int, read: int, start: float, timeout: float) -> tuple[bytes | None, str | None, int]:
-    """The child's framed record from ``read``, or why there is none; and its wait status if it was reaped."""
-    deadline = start + timeout
-    buffer = bytearray()
-    status = 0
-    pidfd = None
-    with contextlib.suppress(AttributeError, OSError):
-        pidfd = os.pidfd_open(pid)
-    try:
+class _Frames:
+    """Length-prefixed records from a child's pipe; the child's end is watched through a pidfd (or polling)."""
+
+    def __init__(self, pid: int, read: int) -> None:
+        self.pid, self.read, self.buffer, self.status = pid, read, bytearray(), 0
+        self.pidfd: int | None = None
+        self.exited = False
+        with contextlib.suppress(AttributeError, OSError):
+            self.pidfd = os.pidfd_open(pid)
+
+    def _frame(self) -> bytes | None:
+        if len(self.buffer) >= 8:
+            need = 8 + int.from_bytes(self.buffer[:8], "big")
+            if len(self.buffer) >= need:
+                data = bytes(self.buffer[8:need])
+                del self.buffer[:need]
+                return data
+        return None
+
+    def next(self, timeout: float) -> tuple[bytes | None, str | None]:
+        """The next record, or (None, why): why is None when the child simply ended."""
+        deadline = time.monotonic() + timeout
         while True:
-            if len(buffer) >= 8:
-                need = 8 + int.from_bytes(buffer[:8], "big")
-                if need > MAX_RECORD + 1024:
-                    return None, "sent back a record that is too big", status
-                if len(buffer) >= need:
-                    return bytes(buffer[8:need]), None, status
+            frame = self._frame()
+            if frame is not None:
+                return frame, None
+            if len(self.buffer) >= 8 and int.from_bytes(self.buffer[:8], "big") > MAX_RECORD + 1024:
+                return None, "sent back a record that is too big"
+            if self.exited:
+                return None, None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return None, f"ran past the {timeout:g} s limit and was stopped", status
-            fds = [read] if pidfd is None else [read, pidfd]
-            ready, _, _ = select.select(fds, [], [], remaining if pidfd is not None else min(remaining, 0.05))
-            if read in ready:
-                chunk = os.read(read, 1 << 16)
-                if not chunk:
-                    return None, None, status  # every writer is gone, the child too
-                buffer += chunk
+                return None, f"ran past the {timeout:g} s limit and was stopped"
+            fds = [self.read] if self.pidfd is None else [self.read, self.pidfd]
+            ready, _, _ = select.select(fds, [], [], remaining if self.pidfd is not None else min(remaining, 0.05))
+            if self.read in ready:
+                chunk = os.read(self.read, 1 << 16)
+                if chunk:
+                    self.buffer += chunk
+                else:
+                    self.exited = True  # every writer is gone, the child too
                 continue
-            exited = pidfd is not None and pidfd in ready
-            if pidfd is None:
-                reaped, status = os.waitpid(pid, os.WNOHANG)
-                exited = reaped != 0
-            if exited:
+            if self.pidfd is not None:
+                gone = self.pidfd in ready
+            else:
+                reaped, status = os.waitpid(self.pid, os.WNOHANG)
+                gone = reaped != 0
+                if gone:
+                    self.status = status
+            if gone:
                 # A copy the claim forked may hold the pipe open; what the child wrote is in it already.
-                os.set_blocking(read, False)
+                os.set_blocking(self.read, False)
                 with contextlib.suppress(BlockingIOError):
-                    while chunk := os.read(read, 1 << 16):
-                        buffer += chunk
-                if len(buffer) >= 8 and len(buffer) >= 8 + int.from_bytes(buffer[:8], "big"):
-                    continue
-                return None, None, status
-    finally:
-        if pidfd is not None:
-            os.close(pidfd)
+                    while chunk := os.read(self.read, 1 << 16):
+                        self.buffer += chunk
+                self.exited = True
+
+    def close(self) -> None:
+        os.close(self.read)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
 
 
 def _death(status: int, timeout: float) -> str:
@@ -265,29 +308,119 @@ def _preload(card: _Card, answers_dir: Path) -> None:
     for name in sorted(set(_LIBRARY_IMPORT.findall(text))):
         with contextlib.suppress(Exception):
             __import__(name)
+            if name in _WARM_UPS and name not in _warm:
+                _warm.add(name)
+                _WARM_UPS[name]()
 
 
-def _claim_work(card: _Card, index: int, answers_dir: Path, trusted: bool) -> Callable[[], Any]:
-    return lambda: run_claim(card, index, answers_dir, trusted=trusted, timeout=None).record()
+def _warm_flop_counter() -> None:
+    """The first count imports ~800 modules (sympy, torch._dynamo…): seconds that every claim's child would
+    pay again. Counting one tiny matmul here pays them once per worker."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False):
+        torch.ones(2, 2) @ torch.ones(2, 2)
 
 
-def _figures_work(job: Job, card: _Card) -> Callable[[], Any]:
-    def work() -> list[dict[str, str]]:
+_WARM_UPS: dict[str, Callable[[], None]] = {"torch.utils.flop_counter": _warm_flop_counter}
+_warm: set[str] = set()
+
+
+def _claims_from(card: _Card, first: int, answers_dir: Path, trusted: bool) -> Callable[[], Iterator[Any]]:
+    """Claims ``first``… of ``card``, one after another in one child, each from the state the module's import
+    left: what a claim changes (torch's default dtype, the RNG…) is put back before the next one runs."""
+
+    def work() -> Iterator[Any]:
+        with contextlib.suppress(Exception):  # an import error is each claim's to report
+            proof_module(card, answers_dir, trusted)
+        state = _State()
+        for index in range(first, len(card.claims)):
+            state.restore()
+            yield run_claim(card, index, answers_dir, trusted=trusted, timeout=None).record()
+
+    return work
+
+
+class _State:
+    """The process-wide settings a claim may change without meaning to keep them."""
+
+    def __init__(self) -> None:
+        import random
+        import warnings
+
+        self.python = (random.getstate(), list(warnings.filters), os.getcwd(), dict(os.environ), list(sys.path))
+        self.torch = None
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            self.torch = (
+                torch.get_default_dtype(),
+                torch.get_num_threads(),
+                torch.is_grad_enabled(),
+                torch.random.get_rng_state(),
+                torch.are_deterministic_algorithms_enabled(),
+                torch.is_anomaly_enabled(),
+                torch.get_float32_matmul_precision(),
+                torch.get_default_device() if hasattr(torch, "get_default_device") else None,
+            )
+        numpy = sys.modules.get("numpy")
+        self.numpy = numpy.random.get_state() if numpy is not None else None
+
+    def restore(self) -> None:
+        import random
+        import warnings
+
+        rng, filters, cwd, environment, path = self.python
+        random.setstate(rng)
+        warnings.filters[:] = filters
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(environment)
+        sys.path[:] = path
+        torch = sys.modules.get("torch")
+        if torch is not None and self.torch is not None:
+            dtype, threads, grad, torch_rng, deterministic, anomaly, precision, device = self.torch
+            torch.random.set_rng_state(torch_rng)
+            # Each setter only when the value changed: set_default_device alone imports 800 modules.
+            for now, wanted, put in (
+                (torch.get_default_dtype, dtype, torch.set_default_dtype),
+                (torch.get_num_threads, threads, torch.set_num_threads),
+                (torch.is_grad_enabled, grad, torch.set_grad_enabled),
+                (torch.are_deterministic_algorithms_enabled, deterministic, torch.use_deterministic_algorithms),
+                (torch.is_anomaly_enabled, anomaly, torch.set_anomaly_enabled),
+                (torch.get_float32_matmul_precision, precision, torch.set_float32_matmul_precision),
+                (
+                    getattr(torch, "get_default_device", lambda: device),
+                    device,
+                    getattr(torch, "set_default_device", None),
+                ),
+            ):
+                if put is not None and now() != wanted:
+                    put(wanted)
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and self.numpy is not None:
+            numpy.random.set_state(self.numpy)
+
+
+def _figures_work(job: Job, card: _Card) -> Callable[[], Iterator[Any]]:
+    def work() -> Iterator[list[dict[str, str]]]:
         try:
             module = proof_module(card, job.answers_dir, job.trusted)
         except QuizError:
             raise
         except Exception as exc:  # the claims report the same import error; the page shows it once
-            return [{"name": "(module)", "error": f"{type(exc).__name__}: {exc}"}]
+            yield [{"name": "(module)", "error": f"{type(exc).__name__}: {exc}"}]
+            return
         assert job.folder is not None and job.figures is not None
         job.folder.mkdir(parents=True, exist_ok=True)
-        return job.figures(module, job.folder)
+        yield job.figures(module, job.folder)
 
     return work
 
 
 def _worker(conn: Connection) -> None:
-    """A worker's life: take a card, run each claim in a child of its own, send each record back."""
+    """A worker's life: take a card, run its claims in a child (a new child after one that died), send each
+    record back as it comes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the quiz's to handle; it stops the workers
     _libc_prctl_pdeathsig()
     with contextlib.suppress(Exception):
@@ -307,12 +440,22 @@ def _worker(conn: Connection) -> None:
         with contextlib.suppress(OSError):
             os.chdir(cwd)
         _preload(card, Path(job.answers_dir))
-        for index in range(len(card.claims)) if job.claims else ():
-            record, error, seconds = isolated(_claim_work(card, index, job.answers_dir, job.trusted), timeout)
-            conn.send(("claim", index, record, error, seconds))
+        index, count = 0, len(card.claims) if job.claims else 0
+        while index < count:
+            for sent, record, error, seconds in isolated(
+                _claims_from(card, index, job.answers_dir, job.trusted), timeout
+            ):
+                if sent or (error and index < count):  # a child that died mid-claim: that claim's verdict
+                    conn.send(("claim", index, record, error, seconds))
+                    index += 1
         if job.figures is not None:
-            figures, error, _ = isolated(_figures_work(job, card), FIGURES_TIMEOUT, strict=False)
-            conn.send(("figures", figures if error is None else [{"name": "(module)", "error": error}]))
+            figures = [{"name": "(module)", "error": "drew no figures"}]
+            for sent, item, error, _ in isolated(_figures_work(job, card), FIGURES_TIMEOUT, strict=False):
+                if sent and item is not None:
+                    figures = item
+                    break
+                figures = [{"name": "(module)", "error": error or "drew no figures"}]
+            conn.send(("figures", figures))
         conn.send(("done",))
 
 

@@ -38,7 +38,8 @@ from types import ModuleType
 from typing import Any
 
 from quiz.errors import QuizError
-from quiz.proofs.run import CLAIM_TIMEOUT, ClaimResult, ProvableCard, proof_module, run_claim
+from quiz.paths import DEFAULT_ANSWERS
+from quiz.proofs.run import CLAIM_TIMEOUT, ClaimResult, ProvableCard, file_stamp, proof_module, run_claim
 
 MEMORY_LIMIT = 3 * 2**30  # bytes of address space a claim may add to the worker's (the README budget is 2 GB)
 FIGURES_TIMEOUT = 120.0  # seconds for all of a card's figures
@@ -313,6 +314,17 @@ def _preload(card: _Card, answers_dir: Path) -> None:
                 _WARM_UPS[name]()
 
 
+def _heavy_imports(jobs: Sequence[Job]) -> list[str]:
+    """What the fork server should import besides torch for these jobs: ``torch._dynamo`` (and with it what a
+    first FLOP count imports) when a card needs it, paid once rather than once per worker."""
+    for job in jobs:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = (Path(job.answers_dir) / f"{job.card.module}.py").read_text(encoding="utf-8")[:200_000]
+            if any(name in _WARM_UPS or name.startswith("torch._dynamo") for name in _LIBRARY_IMPORT.findall(text)):
+                return ["torch._dynamo", "torch.utils.flop_counter"]
+    return []
+
+
 def _warm_flop_counter() -> None:
     """The first count imports ~800 modules (sympy, torch._dynamo…): seconds that every claim's child would
     pay again. Counting one tiny matmul here pays them once per worker."""
@@ -423,10 +435,16 @@ def _worker(conn: Connection) -> None:
     record back as it comes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the quiz's to handle; it stops the workers
     _libc_prctl_pdeathsig()
+    for name in PRELOAD:
+        with contextlib.suppress(Exception):
+            __import__(name)
     with contextlib.suppress(Exception):
         import torch
 
         torch.set_num_threads(1)  # the house rule for claims; one thread also makes forking safe
+    for name in _shared_modules():  # the project's own building blocks: pure definitions, imported once
+        with contextlib.suppress(Exception):
+            __import__(name)
     while True:
         try:
             message = conn.recv()
@@ -463,11 +481,26 @@ def _worker(conn: Connection) -> None:
 # In the quiz: the pool
 
 
+def _shared_modules() -> list[str]:
+    """The modules of the project's ``answers`` package that are not one card's proof."""
+    names = ["answers.evidence", "answers.reference", "answers.protocol"]
+    names += sorted(f"answers.formulas.{p.stem}" for p in (DEFAULT_ANSWERS / "formulas").glob("[!_]*.py"))
+    return names
+
+
+def _shared_stamp() -> tuple[tuple[int, int], ...]:
+    """What a worker's preloaded modules were read from: a worker older than an edit of them retires."""
+    return tuple(file_stamp(DEFAULT_ANSWERS / (name.removeprefix("answers.").replace(".", "/") + ".py"))
+                 for name in _shared_modules())  # fmt: skip
+
+
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, preload: Sequence[str] = ()) -> None:
+        # A clean fork server, not a fork of this process: it imports torch once for every worker, and a `quiz
+        # take` session (its prefetch thread) or a test run (torch imported) is never forked mid-flight.
         context = get_context("forkserver")
-        # The fork server imports torch once; every worker forked from it starts with torch loaded.
-        context.set_forkserver_preload(list(PRELOAD))
+        context.set_forkserver_preload([*PRELOAD, *preload])  # only the first call in a process counts
+        self.stamp = _shared_stamp()
         self.conn, theirs = context.Pipe()
         self.process = context.Process(target=_worker, args=(theirs,), daemon=True, name="quiz-prover")
         self.process.start()
@@ -494,13 +527,14 @@ class _Pool:
     def __init__(self) -> None:
         self.idle: list[_Worker] = []
 
-    def take(self) -> _Worker:
+    def take(self, preload: Sequence[str] = ()) -> _Worker:
+        stamp = _shared_stamp()
         while self.idle:
             worker = self.idle.pop()
-            if worker.process.is_alive():
+            if worker.process.is_alive() and worker.stamp == stamp:
                 return worker
-            worker.kill()
-        return _Worker()
+            worker.stop()
+        return _Worker(preload)
 
     def give_back(self, worker: _Worker) -> None:
         self.idle.append(worker)
@@ -543,11 +577,12 @@ def prove_in_workers(
     waiting = deque(jobs)
     busy: dict[Connection, tuple[_Worker, Job, dict[int, ClaimResult], list[dict[str, str]], float]] = {}
     limit = max(timeout, FIGURES_TIMEOUT) + _WATCHDOG
+    preload = _heavy_imports(jobs)
     try:
         while waiting or busy:
             while waiting and len(busy) < max(1, workers):
                 job = waiting.popleft()
-                worker = _POOL.take()
+                worker = _POOL.take(preload)
                 card = _spec(job.card)
                 sent = Job(card, Path(job.answers_dir), job.trusted, job.folder, job.claims, job.figures)
                 try:

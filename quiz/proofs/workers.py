@@ -39,7 +39,15 @@ from typing import Any
 
 from quiz.errors import QuizError
 from quiz.paths import DEFAULT_ANSWERS
-from quiz.proofs.run import CLAIM_TIMEOUT, ClaimResult, ProvableCard, file_stamp, proof_module, run_claim
+from quiz.proofs.run import (
+    CLAIM_TIMEOUT,
+    ClaimResult,
+    ProvableCard,
+    check_trust,
+    file_stamp,
+    proof_module,
+    run_claim,
+)
 
 MEMORY_LIMIT = 3 * 2**30  # bytes of address space a claim may add to the worker's (the README budget is 2 GB)
 FIGURES_TIMEOUT = 120.0  # seconds for all of a card's figures
@@ -574,6 +582,8 @@ def prove_in_workers(
 ) -> Iterator[tuple[Job, list[ClaimResult] | None, list[dict[str, str]]]]:
     """Run ``jobs`` in up to ``workers`` worker processes, yielding each job (in the order they finish) with its
     claim results (None when ``job.claims`` is false) and figures; ``on_result`` sees each claim as it ends."""
+    for job in jobs:  # the user's decision, made here before any child runs a line of the deck's code
+        check_trust(Path(job.answers_dir), job.trusted)
     waiting = deque(jobs)
     busy: dict[Connection, tuple[_Worker, Job, dict[int, ClaimResult], list[dict[str, str]], float]] = {}
     limit = max(timeout, FIGURES_TIMEOUT) + _WATCHDOG

@@ -19,59 +19,93 @@ from answers.reference import additive_mask, alibi_bias, alibi_slopes, attention
 HEADS, N = 8, 12
 
 
-def alibi_slopes_form_a_geometric_sequence(heads: int = HEADS) -> Evidence:
-    """The reference slopes equal the whiteboard formula 2^(−8h/H), h = 1 … H: 1/2, 1/4, …, 1/256 for
-    8 heads, each head halving the previous one's slope."""
-    reference = alibi_slopes(heads)
-    formula = torch.tensor([alibi_slope(h, heads) for h in range(1, heads + 1)], dtype=torch.float64)
-    linear = torch.linspace(formula[0].item(), formula[-1].item(), heads, dtype=torch.float64)
-    return Evidence(
-        measured=(reference - formula).abs().max().item(),
-        expected=0.0,
-        comparison="abs",
-        tolerance=1e-15,  # powers of two are exact in float64
-        derivation="formula alibi_slope(h, H) = 2^(−8h/H)",
-        counterfactual="slopes spaced linearly between 1/2 and 1/256",
-        counterfactual_measured=(reference - linear).abs().max().item(),
-        details={"slopes × 256": str([int(s * 256) for s in reference.tolist()])},
+# Press et al. (2022), section 3 (paraphrased): 8 heads use the geometric sequence 1/2^1, 1/2^2, …, 1/2^8;
+# 16 heads interpolate those by geometrically averaging consecutive pairs, the sequence that starts at
+# 1/√2 with ratio 1/√2 (1/2^0.5, 1/2^1, …, 1/2^8). Written out here, not computed by the formula.
+PAPER_SLOPES = {
+    8: [1 / 2**k for k in range(1, 9)],
+    16: [1 / 2 ** (k / 2) for k in range(1, 17)],
+}
+
+
+def _largest_error(slopes_for) -> float:
+    """Largest difference from the paper's literal slopes, over both head counts the paper lists."""
+    return max(
+        (slopes_for(heads) - torch.tensor(paper, dtype=torch.float64)).abs().max().item()
+        for heads, paper in PAPER_SLOPES.items()
     )
 
 
-def _shift_mismatch(bias: torch.Tensor, shift: int = 3) -> float:
-    """max |B[i + s, j + s] − B[i, j]|: zero exactly when the bias depends only on i − j."""
-    return (bias[:, shift:, shift:] - bias[:, :-shift, :-shift]).abs().max().item()
+def alibi_slopes_form_a_geometric_sequence() -> Evidence:
+    """The reference slopes and the whiteboard formula 2^(−8h/H) (h = 1 … H) both give the paper's literal
+    lists: 1/2, 1/4, …, 1/256 for 8 heads and 1/2^0.5 … 1/2^8 for 16. Numbering the heads from 0, the
+    common slip, gives 1, 1/2, …, 1/128."""
+
+    def formula(heads: int) -> torch.Tensor:
+        return torch.tensor([alibi_slope(h, heads) for h in range(1, heads + 1)], dtype=torch.float64)
+
+    def from_zero(heads: int) -> torch.Tensor:
+        return torch.tensor([2.0 ** (-8.0 * h / heads) for h in range(heads)], dtype=torch.float64)
+
+    return Evidence(
+        measured=max(_largest_error(alibi_slopes), _largest_error(formula)),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-15,  # powers of two are exact in float64; 2^(−k/2) is correctly rounded
+        derivation="Press et al. (2022), section 3: the slopes listed for 8 and 16 heads",
+        counterfactual="heads numbered from 0: 2^(−8h/H), h = 0 … H − 1",
+        counterfactual_measured=_largest_error(from_zero),
+        details={"slopes × 256, 8 heads": str([int(s * 256) for s in alibi_slopes(8).tolist()])},
+    )
+
+
+def _loop_bias(n: int, heads: int, distance) -> torch.Tensor:
+    """(heads, n, n) bias written as a float64 loop from the paper's literal slopes: −m_h·distance(i, j)."""
+    bias = torch.zeros(heads, n, n, dtype=torch.float64)
+    for h, slope in enumerate(PAPER_SLOPES[heads]):
+        for i in range(n):
+            for j in range(i + 1):  # the causal part: keys at or before the query
+                bias[h, i, j] = -slope * distance(i, j)
+    return bias
 
 
 def alibi_bias_depends_only_on_the_distance() -> Evidence:
-    """Shifting query and key by the same amount leaves every head's bias unchanged (the matrix is
-    constant along diagonals); a learned bias per (i, j) pair is not."""
-    learned_like = randn(HEADS, N, N, seed=0)
+    """The reference bias equals −m_h·(i − j) written out entry by entry from the paper's slopes, so it is
+    constant along every diagonal and needs no table: any length gets more of the same function. Building
+    it transposed, −m_h·(j − i), the slip of swapping query and key axes, rewards distance instead."""
+    visible = causal_mask(N)
+    reference = alibi_bias(N, HEADS)
+
+    def error(loop: torch.Tensor) -> float:
+        return (reference - loop).masked_fill(~visible, 0.0).abs().max().item()
+
     return Evidence(
-        measured=_shift_mismatch(alibi_bias(N, HEADS)),
+        measured=error(_loop_bias(N, HEADS, lambda i, j: i - j)),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64: slope × small integer
-        derivation="theory: −m·((i + s) − (j + s)) = −m·(i − j)",
-        counterfactual="an arbitrary learned bias for each (i, j) pair",
-        counterfactual_measured=_shift_mismatch(learned_like),
+        derivation="a float64 loop over (h, i, j ≤ i) from Press et al.'s slopes, section 3",
+        counterfactual="the bias built on transposed axes, −m·(j − i)",
+        counterfactual_measured=error(_loop_bias(N, HEADS, lambda i, j: j - i)),
+        details={"distinct values on each diagonal of head 1": int(reference[0].diagonal(-3).unique().numel())},
     )
 
 
-def _neighbour_weight_ratio(bias: torch.Tensor) -> torch.Tensor:
+def _neighbour_weight_ratio(bias: torch.Tensor, seed: int) -> torch.Tensor:
     """(heads,) w[i, j−1] / w[i, j] in the last row, when all content scores are equal (zero queries)."""
-    q, k = torch.zeros(1, N, 16, dtype=torch.float64), randn(1, N, 16, seed=1)
+    q, k = torch.zeros(1, N, 16, dtype=torch.float64), randn(1, N, 16, seed=seed + 1)
     scores = attention_scores(q, k) + bias + additive_mask(causal_mask(N))  # (heads, n, n)
     weights = torch.softmax(scores, dim=-1)[:, -1]  # the last query's distribution over its past
     return weights[:, :-1] / weights[:, 1:]  # (heads, n − 1): each key against the next-newer one
 
 
-def equal_scores_become_a_per_head_recency_decay() -> Evidence:
+def equal_scores_become_a_per_head_recency_decay(seed: int = 0) -> Evidence:
     """With equal content scores, each step further into the past multiplies a key's weight by
     e^(−m_h): ALiBi is an exponential recency prior, steep in head 1 and nearly flat in head 8."""
     theory = torch.exp(-alibi_slopes(HEADS))[:, None]
 
     def error(bias: torch.Tensor) -> float:
-        return (_neighbour_weight_ratio(bias) - theory).abs().max().item()
+        return (_neighbour_weight_ratio(bias, seed) - theory).abs().max().item()
 
     return Evidence(
         measured=error(alibi_bias(N, HEADS)),
@@ -85,25 +119,25 @@ def equal_scores_become_a_per_head_recency_decay() -> Evidence:
     )
 
 
-def _weights(bias: torch.Tensor) -> torch.Tensor:
-    q, k = randn(1, N, 16, seed=2), randn(1, N, 16, seed=3)
+def _weights(bias: torch.Tensor, seed: int) -> torch.Tensor:
+    q, k = randn(1, N, 16, seed=seed + 2), randn(1, N, 16, seed=seed + 3)
     return torch.softmax(attention_scores(q, k) + bias + additive_mask(causal_mask(N)), dim=-1)
 
 
-def only_the_key_position_part_of_the_bias_matters() -> Evidence:
+def only_the_key_position_part_of_the_bias_matters(seed: int = 0) -> Evidence:
     """Within a row, −m·(i − j) = −m·i + m·j and the softmax ignores the constant −m·i: the weights are the
     same as with the bias +m·j that simply favours later keys. Penalising later keys (−m·j) is the reverse."""
     slopes = alibi_slopes(HEADS)[:, None, None]
     key_position = torch.arange(N, dtype=torch.float64)[None, None, :]  # (1, 1, n)
-    reference = _weights(alibi_bias(N, HEADS))
+    reference = _weights(alibi_bias(N, HEADS), seed)
     return Evidence(
-        measured=(_weights(slopes * key_position) - reference).abs().max().item(),
+        measured=(_weights(slopes * key_position, seed) - reference).abs().max().item(),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64 rounding
         derivation="theory: softmax(s + c) = softmax(s) for a constant c per row",
         counterfactual="bias −m·j (penalising later keys)",
-        counterfactual_measured=(_weights(-slopes * key_position) - reference).abs().max().item(),
+        counterfactual_measured=(_weights(-slopes * key_position, seed) - reference).abs().max().item(),
     )
 
 

@@ -20,46 +20,49 @@ N, D, HEADS, D_FF = 6, 16, 2, 32
 SRC = 5
 
 
-def _influence(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+def _influence(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """(n_out, n_in): how far output i moves when input token j is perturbed (0 = no dependence)."""
     with torch.no_grad():
         base = fn(x)
         columns = []
         for j in range(x.shape[1]):
             bumped = x.clone()
-            bumped[0, j] += randn(x.shape[-1], seed=100 + j)
+            bumped[0, j] += randn(x.shape[-1], seed=1000 * seed + 100 + j)
             columns.append((fn(bumped) - base)[0].abs().amax(-1))  # (n_out,)
     return torch.stack(columns, dim=1)
 
 
-@functools.cache  # a fixed seeded layer reused by the claims and the figure; never modified
-def _encoder_layer() -> nn.TransformerEncoderLayer:
-    return seeded_module(lambda: nn.TransformerEncoderLayer(D, HEADS, D_FF, dropout=0.0, batch_first=True), seed=1)
+@functools.cache  # one seeded layer per seed, shared by the claims and the figure; never modified
+def _encoder_layer(seed: int) -> nn.TransformerEncoderLayer:
+    return seeded_module(
+        lambda: nn.TransformerEncoderLayer(D, HEADS, D_FF, dropout=0.0, batch_first=True), seed=1000 * seed + 1
+    )
 
 
-def _layer_influence(causal: bool) -> torch.Tensor:
+def _layer_influence(causal: bool, seed: int = 0) -> torch.Tensor:
     mask = ~causal_mask(N) if causal else None  # torch masks where True
-    return _influence(lambda x: _encoder_layer()(x, src_mask=mask), randn(1, N, D, seed=2))
+    layer = _encoder_layer(seed)
+    return _influence(lambda x: layer(x, src_mask=mask), randn(1, N, D, seed=1000 * seed + 2), seed)
 
 
-def encoder_only_outputs_see_both_directions() -> Evidence:
+def encoder_only_outputs_see_both_directions(seed: int = 0) -> Evidence:
     """Without a mask (BERT-style) every output depends on every input token: all n² pairs."""
     return Evidence(
-        measured=int((_layer_influence(causal=False) > 0).sum()),
+        measured=int((_layer_influence(causal=False, seed=seed) > 0).sum()),
         expected=N * N,
         comparison="equal",
         derivation="theory: unmasked softmax weights are strictly positive, so all n² pairs connect",
         counterfactual="the same layer with a causal mask",
-        counterfactual_measured=int((_layer_influence(causal=True) > 0).sum()),
+        counterfactual_measured=int((_layer_influence(causal=True, seed=seed) > 0).sum()),
     )
 
 
-def decoder_only_outputs_see_only_the_past() -> Evidence:
+def decoder_only_outputs_see_only_the_past(seed: int = 0) -> Evidence:
     """With a causal mask (GPT-style) output i depends on exactly the inputs j ≤ i: the dependency
     pattern is the lower triangle, diagonal included."""
 
     def mismatches(causal: bool) -> int:
-        return int(((_layer_influence(causal) > 0) != causal_mask(N)).sum())
+        return int(((_layer_influence(causal, seed) > 0) != causal_mask(N)).sum())
 
     return Evidence(
         measured=mismatches(causal=True),
@@ -71,31 +74,31 @@ def decoder_only_outputs_see_only_the_past() -> Evidence:
     )
 
 
-def _gpt_block_distance(mask: torch.Tensor | None) -> tuple[float, int, int]:
+def _gpt_block_distance(mask: torch.Tensor | None, seed: int) -> tuple[float, int, int]:
     """Distance between the reference GPT block and a pre-norm GELU encoder layer given ``mask``."""
     torch_layer = seeded_module(
         lambda: nn.TransformerEncoderLayer(
             D, HEADS, D_FF, dropout=0.0, activation="gelu", norm_first=True, batch_first=True
         ),
-        seed=3,
+        seed=1000 * seed + 3,
     )
-    block = seeded_module(lambda: DecoderBlock(D, HEADS, D_FF, activation="gelu"))
+    block = seeded_module(lambda: DecoderBlock(D, HEADS, D_FF, activation="gelu"), seed=seed)
     with torch.no_grad():
         block.attn.copy_from(torch_layer.self_attn)
         block.ffn.up.load_state_dict(torch_layer.linear1.state_dict())
         block.ffn.down.load_state_dict(torch_layer.linear2.state_dict())
         block.norm1.load_state_dict(torch_layer.norm1.state_dict())
         block.norm2.load_state_dict(torch_layer.norm2.state_dict())
-        x = randn(1, N, D, seed=4)
+        x = randn(1, N, D, seed=1000 * seed + 4)
         distance = (block(x) - torch_layer(x, src_mask=mask)).abs().max().item()
     return distance, count_parameters(block), count_parameters(torch_layer)
 
 
-def decoder_only_block_is_an_encoder_layer_with_a_causal_mask() -> Evidence:
+def decoder_only_block_is_an_encoder_layer_with_a_causal_mask(seed: int = 0) -> Evidence:
     """A GPT-style block (pre-norm causal self-attention + FFN, no cross-attention) is exactly torch's
     encoder layer with a causal mask: same parameters, same outputs."""
-    masked, block_params, layer_params = _gpt_block_distance(~causal_mask(N))
-    unmasked, _, _ = _gpt_block_distance(None)
+    masked, block_params, layer_params = _gpt_block_distance(~causal_mask(N), seed)
+    unmasked, _, _ = _gpt_block_distance(None, seed)
     decoder_layer = nn.TransformerDecoderLayer(D, HEADS, D_FF, batch_first=True, device="meta")
     return Evidence(
         measured=masked,
@@ -114,29 +117,31 @@ def decoder_only_block_is_an_encoder_layer_with_a_causal_mask() -> Evidence:
 
 
 @functools.cache
-def _seq2seq() -> nn.Transformer:
-    return seeded_module(lambda: nn.Transformer(D, HEADS, 1, 1, D_FF, dropout=0.0, batch_first=True), seed=5)
+def _seq2seq(seed: int) -> nn.Transformer:
+    return seeded_module(
+        lambda: nn.Transformer(D, HEADS, 1, 1, D_FF, dropout=0.0, batch_first=True), seed=1000 * seed + 5
+    )
 
 
-def _seq2seq_dependencies(tgt_mask: torch.Tensor | None) -> tuple[int, int]:
+def _seq2seq_dependencies(tgt_mask: torch.Tensor | None, seed: int) -> tuple[int, int]:
     """(source pairs, target pairs) on which the decoder's outputs depend."""
-    model, src, tgt = _seq2seq(), randn(1, SRC, D, seed=6), randn(1, N, D, seed=7)
-    on_source = _influence(lambda s: model(s, tgt, tgt_mask=tgt_mask), src)  # (N, SRC)
-    on_target = _influence(lambda t: model(src, t, tgt_mask=tgt_mask), tgt)  # (N, N)
+    model, src, tgt = _seq2seq(seed), randn(1, SRC, D, seed=1000 * seed + 6), randn(1, N, D, seed=1000 * seed + 7)
+    on_source = _influence(lambda s: model(s, tgt, tgt_mask=tgt_mask), src, seed)  # (N, SRC)
+    on_target = _influence(lambda t: model(src, t, tgt_mask=tgt_mask), tgt, seed)  # (N, N)
     return int((on_source > 0).sum()), int((on_target > 0).sum())
 
 
-def encoder_decoder_sees_all_the_source_and_only_the_target_past() -> Evidence:
+def encoder_decoder_sees_all_the_source_and_only_the_target_past(seed: int = 0) -> Evidence:
     """In an encoder-decoder, each decoder output depends on every source token (through
     cross-attention) and on the target tokens up to its own position only."""
     mask = nn.Transformer.generate_square_subsequent_mask(N, dtype=torch.float64)
     return Evidence(
-        measured=_seq2seq_dependencies(mask),
+        measured=_seq2seq_dependencies(mask, seed),
         expected=(N * SRC, N * (N + 1) // 2),
         comparison="equal",
         derivation="theory: cross-attention is unmasked (n_tgt·n_src), self-attention causal (n(n+1)/2)",
         counterfactual="decoder called without tgt_mask",
-        counterfactual_measured=_seq2seq_dependencies(None),
+        counterfactual_measured=_seq2seq_dependencies(None, seed),
     )
 
 

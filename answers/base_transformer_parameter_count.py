@@ -100,6 +100,35 @@ def one_tied_embedding_brings_base_to_about_65m() -> Evidence:
     )
 
 
+CONFIGS = ((512, 8, 6, 2048), (1024, 16, 6, 4096))  # Vaswani et al. (2017), Table 3: base and big
+
+
+def the_formula_counts_tied_and_untied_models_exactly() -> Evidence:
+    """transformer_parameters(embedding_matrices = 1 or 3) equals the parameter count of nn.Transformer plus
+    instantiated embeddings, tied (one shared matrix) and untied (three), for the base and big models."""
+
+    def formula(matrices_when_tied: int, matrices_when_untied: int) -> tuple[int, ...]:
+        return tuple(
+            transformer_parameters(d, layers, layers, d_ff, VOCAB, embedding_matrices=m)
+            for d, _, layers, d_ff in CONFIGS
+            for m in (matrices_when_tied, matrices_when_untied)
+        )
+
+    return Evidence(
+        measured=formula(1, 3),
+        expected=tuple(
+            count_parameters(_Seq2Seq(_core(d, heads, layers, d_ff), tied=tied))
+            for d, heads, layers, d_ff in CONFIGS
+            for tied in (True, False)
+        ),
+        comparison="equal",
+        unit="parameters",
+        derivation="count_parameters on nn.Transformer with instantiated embeddings and output layer (meta device)",
+        counterfactual="the tie reversed: three matrices counted for the tied model, one for the untied",
+        counterfactual_measured=formula(3, 1),
+    )
+
+
 def transformer_big_recount_matches_213m() -> Evidence:
     """Transformer-big (d 1024, 16 heads, d_ff 4096) recounted with a tied embedding is within 1 % of 213M."""
     with_embedding = count_parameters(_Seq2Seq(_core(1024, 16, 6, 4096), tied=True))

@@ -16,7 +16,6 @@ from answers.reference import (
     KVCache,
     MultiHeadAttention,
     attend,
-    attention_weights,
     causal_mask,
     randn,
     seeded_module,
@@ -25,9 +24,18 @@ from answers.reference import (
 D_MODEL, HEADS, KV_HEADS, D_FF, LAYERS, N = 32, 4, 2, 64, 2, 10
 
 
-def _blocks() -> list[DecoderBlock]:
+def _blocks(seed: int, dtype: torch.dtype = torch.float64) -> list[DecoderBlock]:
     make = lambda: DecoderBlock(D_MODEL, HEADS, D_FF, n_kv_heads=KV_HEADS, rope_base=10000.0)  # noqa: E731
-    return [seeded_module(make, seed=1 + i) for i in range(LAYERS)]
+    return [seeded_module(make, seed=seed + i, dtype=dtype) for i in range(LAYERS)]
+
+
+class _OffsetForgottenCache(KVCache):
+    """The slip: a cache that reports no past tokens, so each new token is rotated by RoPE as if it were
+    at position 0, while its keys still go into the cache."""
+
+    @property
+    def length(self) -> int:
+        return 0
 
 
 def _run(blocks: list[DecoderBlock], x: torch.Tensor, caches: list[KVCache] | None) -> torch.Tensor:
@@ -36,67 +44,64 @@ def _run(blocks: list[DecoderBlock], x: torch.Tensor, caches: list[KVCache] | No
     return x
 
 
-def _largest_gap_from_full_forward(keep_cache: bool) -> float:
+def _largest_gap_from_full_forward(seed: int, forget_offset: bool = False, dtype: torch.dtype = torch.float64) -> float:
     """Feed the tokens one at a time; compare each step's output with the full causal forward."""
-    blocks, x = _blocks(), randn(1, N, D_MODEL, seed=7)  # (1, n, d)
+    blocks, x = _blocks(seed, dtype), randn(1, N, D_MODEL, seed=seed + 100, dtype=dtype)  # (1, n, d)
     with torch.no_grad():
         full = _run(blocks, x, [KVCache() for _ in blocks])  # one pass, causal mask over all n tokens
-        caches = [KVCache() for _ in blocks]
-        steps = []
-        for t in range(N):
-            if not keep_cache:  # the past is forgotten: the new token sees only itself
-                caches = [KVCache() for _ in blocks]
-            steps.append(_run(blocks, x[:, t : t + 1], caches))
+        caches = [(_OffsetForgottenCache if forget_offset else KVCache)() for _ in blocks]
+        steps = [_run(blocks, x[:, t : t + 1], caches) for t in range(N)]
     return (torch.cat(steps, dim=1) - full).abs().max().item()
 
 
-def cached_decoding_reproduces_the_full_forward() -> Evidence:
-    """Decoding token by token with a KV cache (RoPE, GQA, 2 layers) gives every position exactly the
-    output of the full causal forward pass."""
+def cached_decoding_reproduces_the_full_forward(seed: int = 0) -> Evidence:
+    """Decoding token by token with a KV cache (RoPE, GQA, 2 layers) gives every position the output of
+    the full causal forward pass, to float64 rounding (float32: to float32 rounding, not bit for bit).
+    Forgetting the cached tokens' count when rotating new tokens with RoPE breaks it."""
     return Evidence(
-        measured=_largest_gap_from_full_forward(keep_cache=True),
+        measured=_largest_gap_from_full_forward(seed),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64; same arithmetic, different grouping of the matmuls
         derivation="the model's own full forward pass with a causal mask, float64",
-        counterfactual="no cache: each new token is fed alone",
-        counterfactual_measured=_largest_gap_from_full_forward(keep_cache=False),
+        counterfactual="RoPE position offset forgotten: each new token rotated as if at position 0",
+        counterfactual_measured=_largest_gap_from_full_forward(seed, forget_offset=True),
+        details={"largest gap in float32": _largest_gap_from_full_forward(seed, dtype=torch.float32)},
     )
 
 
-def _last_token_gap(reuse_pattern: bool) -> float:
-    """Output of the newest token from cached K/V, or from the previous token's cached attention
-    weights (a zero appended for the new key), compared with full attention."""
-    q, k, v = (randn(1, N, 8, seed=s) for s in (11, 12, 13))  # (1, n, d_head)
+def _last_token_gap(append_first: bool, seed: int) -> float:
+    """Output of the newest token from the cache, with its own K/V appended before it attends (or, the
+    slip, attending to the cache first and appending afterwards), against full causal attention."""
+    q, k, v = (randn(1, N, 8, seed=seed + s) for s in (11, 12, 13))  # (1, n, d_head)
     full = attend(q, k, v, causal_mask(N))[:, -1]
-    if reuse_pattern:
-        previous_row = attention_weights(q[:, :-1], k[:, :-1], causal_mask(N - 1))[:, -1]  # (1, n−1)
-        weights = torch.cat([previous_row, torch.zeros(1, 1, dtype=q.dtype)], dim=-1)
-        return (weights @ v[0] - full).abs().max().item()
-    return (attend(q[:, -1:], k, v)[:, 0] - full).abs().max().item()
+    seen = N if append_first else N - 1  # keys and values in the cache when the new query attends
+    return (attend(q[:, -1:], k[:, :seen], v[:, :seen])[:, 0] - full).abs().max().item()
 
 
-def attention_weights_cannot_be_cached() -> Evidence:
-    """The newest query against the cached keys and values gives its exact output; reusing the
-    previous step's attention row (the "cache attention patterns" idea) does not."""
+def the_new_token_attends_to_its_own_key_and_value(seed: int = 0) -> Evidence:
+    """At each step the new token's K/V must be appended before its query attends: the query against
+    the whole cache, itself included, is exactly the last row of full causal attention. Attending first
+    and appending afterwards leaves out the diagonal term."""
     return Evidence(
-        measured=_last_token_gap(reuse_pattern=False),
+        measured=_last_token_gap(append_first=True, seed=seed),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64 rounding
         derivation="full causal attention over all n tokens, float64",
-        counterfactual="previous step's attention weights reused, a zero appended",
-        counterfactual_measured=_last_token_gap(reuse_pattern=True),
+        counterfactual="the new query attends to the cache before its own K/V is appended",
+        counterfactual_measured=_last_token_gap(append_first=False, seed=seed),
     )
 
 
-def _growth_per_step(store_weights: bool) -> tuple[int, ...]:
+def _growth_per_step(store_weights: bool, seed: int) -> tuple[int, ...]:
     """Bytes added to the per-layer stores at each decoding step: K/V, or attention weights."""
-    layers = [seeded_module(lambda: MultiHeadAttention(D_MODEL, HEADS, KV_HEADS), seed=20 + i) for i in range(LAYERS)]
+    make = lambda: MultiHeadAttention(D_MODEL, HEADS, KV_HEADS)  # noqa: E731
+    layers = [seeded_module(make, seed=seed + i) for i in range(LAYERS)]
     caches, stored, sizes = [KVCache() for _ in layers], 0, []
     with torch.no_grad():
         for t in range(N):
-            x = randn(1, 1, D_MODEL, seed=30 + t)
+            x = randn(1, 1, D_MODEL, seed=seed + 30 + t)
             for layer, cache in zip(layers, caches, strict=True):  # same input per layer: sizes only
                 layer(x, cache=cache)
                 stored += HEADS * (t + 1) * x.element_size()  # this step's row of weights per head
@@ -104,17 +109,18 @@ def _growth_per_step(store_weights: bool) -> tuple[int, ...]:
     return tuple(sorted({b - a for a, b in zip([0, *sizes], sizes, strict=False)}))
 
 
-def cache_grows_by_a_fixed_amount_per_token() -> Evidence:
+def cache_grows_by_a_fixed_amount_per_token(seed: int = 0) -> Evidence:
     """Every decoding step adds exactly 2·L·h_kv·d_head·bytes to the KV cache: it grows linearly.
-    A store of attention weights would grow by a different amount every step."""
+    A store of attention weights would grow by a different amount every step (quadratic in total), and
+    its old rows are never read again: each new query makes a fresh row."""
     element = torch.zeros((), dtype=torch.float64).element_size()
     return Evidence(
-        measured=_growth_per_step(store_weights=False),
+        measured=_growth_per_step(store_weights=False, seed=seed),
         expected=(kv_cache_bytes(LAYERS, KV_HEADS, D_MODEL // HEADS, tokens=1, bytes_per_element=element),),
         comparison="equal",
         derivation="formula kv_cache_bytes for one token: 2 · layers · kv_heads · head_dim · bytes",
         counterfactual="storing each step's attention weights instead",
-        counterfactual_measured=_growth_per_step(store_weights=True),
+        counterfactual_measured=_growth_per_step(store_weights=True, seed=seed),
         unit="bytes",
     )
 

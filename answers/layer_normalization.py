@@ -26,12 +26,13 @@ def _by_hand(x: torch.Tensor, norm: nn.LayerNorm, *, unbiased: bool = False) -> 
     return (x - mean) / torch.sqrt(var + norm.eps) * norm.weight + norm.bias
 
 
-def layernorm_formula_matches_torch() -> Evidence:
+def layernorm_formula_matches_torch(seed: int = 0) -> Evidence:
     """(x − μ)/√(σ² + ε)·γ + β with the biased variance (divide by d) is exactly torch's nn.LayerNorm."""
-    norm = seeded_module(lambda: nn.LayerNorm(D))
+    norm = seeded_module(lambda: nn.LayerNorm(D), seed=seed)
     with torch.no_grad():
-        norm.weight.copy_(randn(D, seed=1)), norm.bias.copy_(randn(D, seed=2))  # a non-trivial affine step
-        x = randn(BATCH, N, D, seed=3)
+        # a non-trivial affine step
+        norm.weight.copy_(randn(D, seed=1000 * seed + 1)), norm.bias.copy_(randn(D, seed=1000 * seed + 2))
+        x = randn(BATCH, N, D, seed=1000 * seed + 3)
         reference = norm(x)
         return Evidence(
             measured=(_by_hand(x, norm) - reference).abs().max().item(),
@@ -41,54 +42,72 @@ def layernorm_formula_matches_torch() -> Evidence:
             derivation="torch's own nn.LayerNorm",
             counterfactual="the unbiased variance (divide by d − 1)",
             counterfactual_measured=(_by_hand(x, norm, unbiased=True) - reference).abs().max().item(),
-            details={"parameters (γ and β)": count_parameters(norm), "formula": layernorm_parameters(D)},
         )
 
 
-def _worst_moment_error(normalise: bool) -> float:
-    """Largest deviation of any token's mean from 0 or variance from 1, for inputs scaled ×1000 and shifted."""
-    x = randn(BATCH, N, D, seed=4) * 1000 + 50
-    if normalise:
-        x = nn.functional.layer_norm(x, (D,))  # gain 1, bias 0: the normalisation step alone
+def _worst_moment_error(axis: int, seed: int = 0) -> float:
+    """Largest deviation of any token's mean from 0 or variance from 1 over its features, after normalising
+    inputs scaled ×1000 and shifted by 50 over ``axis`` (−1: the features, as LayerNorm does)."""
+    x = randn(BATCH, N, D, seed=1000 * seed + 4) * 1000 + 50
+    # gain 1, bias 0: the normalisation step alone, before any learned affine step
+    x = nn.functional.layer_norm(x.transpose(axis, -1), (D if axis == -1 else N,)).transpose(axis, -1)
     mean_error = x.mean(-1).abs().max()
     var_error = (x.var(-1, unbiased=False) - 1).abs().max()
     return max(mean_error, var_error).item()
 
 
-def layernorm_gives_every_token_zero_mean_and_unit_variance() -> Evidence:
-    """Inputs multiplied by 1000 and shifted by 50 leave LayerNorm with mean 0 and variance 1 for every token."""
+def layernorm_gives_every_token_zero_mean_and_unit_variance(seed: int = 0) -> Evidence:
+    """Inputs multiplied by 1000 and shifted by 50 leave LayerNorm's normalisation step (before γ and β) with
+    mean 0 and variance 1 for every token; normalising over the positions instead does not."""
     return Evidence(
-        measured=_worst_moment_error(normalise=True),
+        measured=_worst_moment_error(axis=-1, seed=seed),
         expected=0.0,
         comparison="abs",
         tolerance=1e-9,  # variance is σ²/(σ² + ε) = 1 − ε/σ², ε = 1e-5, σ² ≈ 1e6: off by ~1e-11
         derivation="theory: (x − μ)/σ has mean 0 and variance 1 over the features",
-        counterfactual="no normalisation",
-        counterfactual_measured=_worst_moment_error(normalise=False),
+        counterfactual="the wrong axis: each feature normalised over the sequence positions",
+        counterfactual_measured=_worst_moment_error(axis=-2, seed=seed),
     )
 
 
-def _change_from_other_rows(norm: nn.Module) -> float:
+def _change_from_other_rows(norm: nn.Module, seed: int = 0) -> float:
     """Largest change in sample 0's output when every other sample in the batch is replaced."""
-    x = randn(BATCH, D, seed=5)
+    x = randn(BATCH, D, seed=1000 * seed + 5)
     other = x.clone()
-    other[1:] = randn(BATCH - 1, D, seed=6) * 10
+    other[1:] = randn(BATCH - 1, D, seed=1000 * seed + 6) * 10
     with torch.no_grad():
         return (norm(x)[0] - norm(other)[0]).abs().max().item()
 
 
-def layernorm_is_computed_per_token() -> Evidence:
+def layernorm_is_computed_per_token(seed: int = 0) -> Evidence:
     """A token's LayerNorm output depends on that token alone: replacing the rest of the batch changes nothing.
     BatchNorm, which normalises each feature over the batch, changes."""
     batchnorm = nn.BatchNorm1d(D).to(torch.float64).train()  # training mode: batch statistics
     return Evidence(
-        measured=_change_from_other_rows(nn.LayerNorm(D).to(torch.float64)),
+        measured=_change_from_other_rows(nn.LayerNorm(D).to(torch.float64), seed),
         expected=0.0,
         comparison="abs",
         tolerance=0.0,  # the same numbers go through the same operations
         derivation="definition: μ and σ² are taken over one token's features",
         counterfactual="BatchNorm (statistics over the batch)",
-        counterfactual_measured=_change_from_other_rows(batchnorm),
+        counterfactual_measured=_change_from_other_rows(batchnorm, seed),
+    )
+
+
+NUMERIC_WIDTHS = (512, 768, 1024, 4096)  # the numeric question's d_model values
+
+
+def layernorm_parameter_formula_matches_torch() -> Evidence:
+    """layernorm_parameters(d) = 2d equals the parameter count of torch's nn.LayerNorm(d) at every width the
+    numeric question asks about; a bias-free LayerNorm (nn.LayerNorm(d, bias=False)) has d."""
+    return Evidence(
+        measured=tuple(layernorm_parameters(d) for d in NUMERIC_WIDTHS),
+        expected=tuple(count_parameters(nn.LayerNorm(d)) for d in NUMERIC_WIDTHS),
+        comparison="equal",
+        unit="parameters",
+        derivation="count_parameters on torch's own nn.LayerNorm(d): the gain γ and the bias β",
+        counterfactual="counting the gain only, as in a bias-free LayerNorm",
+        counterfactual_measured=tuple(count_parameters(nn.LayerNorm(d, bias=False)) for d in NUMERIC_WIDTHS),
     )
 
 

@@ -22,8 +22,8 @@ __all__ = ["head_dim", "mha_parameters"]
 D_MODEL, N_HEADS, N_TOKENS, BATCH = 64, 4, 10, 2
 
 
-def _torch_mha() -> nn.MultiheadAttention:
-    return seeded_module(lambda: nn.MultiheadAttention(D_MODEL, N_HEADS, batch_first=True))
+def _torch_mha(seed: int = 0) -> nn.MultiheadAttention:
+    return seeded_module(lambda: nn.MultiheadAttention(D_MODEL, N_HEADS, batch_first=True), seed=seed)
 
 
 def _split_heads(x: torch.Tensor, heads: int, *, wrong_order: bool = False) -> torch.Tensor:
@@ -48,10 +48,10 @@ def _hand_mha(
     return concat if skip_w_o else mha.out_proj(concat)
 
 
-def hand_written_heads_reproduce_nn_multihead_attention() -> Evidence:
+def hand_written_heads_reproduce_nn_multihead_attention(seed: int = 0) -> Evidence:
     """Slicing in_proj_weight into W_Q, W_K, W_V, splitting into heads, concatenating and applying
     out_proj reproduces nn.MultiheadAttention's output."""
-    mha, x = _torch_mha(), randn(BATCH, N_TOKENS, D_MODEL, seed=1)
+    mha, x = _torch_mha(seed), randn(BATCH, N_TOKENS, D_MODEL, seed=seed + 1)
     with torch.no_grad():
         torch_out, _ = mha(x, x, x, need_weights=False)
         gap = (_hand_mha(x, mha) - torch_out).abs().max().item()
@@ -67,39 +67,53 @@ def hand_written_heads_reproduce_nn_multihead_attention() -> Evidence:
     )
 
 
-def heads_are_contiguous_blocks_of_d_k_columns() -> Evidence:
-    """Head i uses columns i·d_k … (i+1)·d_k − 1 of the projections: view(n, h, d_k) is right and
-    view(n, d_k, h) is a different (wrong) split."""
-    mha, x = _torch_mha(), randn(BATCH, N_TOKENS, D_MODEL, seed=1)
+def _hand_head_weights(x: torch.Tensor, mha: nn.MultiheadAttention, *, wrong_order: bool) -> torch.Tensor:
+    """Each head's attention weights, (B, h, n, n), from the hand-split Q and K."""
+    w_q, w_k, _ = mha.in_proj_weight.chunk(3)
+    b_q, b_k, _ = mha.in_proj_bias.chunk(3)
+    q, k = (_split_heads(x @ w.T + b, N_HEADS, wrong_order=wrong_order) for w, b in ((w_q, b_q), (w_k, b_k)))
+    return torch.softmax(q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5, dim=-1)
+
+
+def heads_are_contiguous_blocks_of_d_k_columns(seed: int = 0) -> Evidence:
+    """Head i uses columns i·d_k … (i+1)·d_k − 1 of the projections: the attention weights of
+    view(n, h, d_k)'s head i are torch's own head i (read with average_attn_weights=False); the
+    interleaved view(n, d_k, h) gives every head different weights."""
+    mha, x = _torch_mha(seed), randn(BATCH, N_TOKENS, D_MODEL, seed=seed + 1)
     with torch.no_grad():
-        torch_out, _ = mha(x, x, x, need_weights=False)
-        right = (_hand_mha(x, mha) - torch_out).abs().max().item()
-        wrong = (_hand_mha(x, mha, wrong_order=True) - torch_out).abs().max().item()
+        _, torch_weights = mha(x, x, x, need_weights=True, average_attn_weights=False)  # (B, h, n, n)
+        right = (_hand_head_weights(x, mha, wrong_order=False) - torch_weights).abs().max().item()
+        wrong = (_hand_head_weights(x, mha, wrong_order=True) - torch_weights).abs().max().item()
     return Evidence(
         measured=right,
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64 rounding
-        derivation="torch's own implementation: nn.MultiheadAttention",
+        derivation="torch's own implementation: nn.MultiheadAttention's per-head attention weights",
         counterfactual="columns split as (d_k, h) — interleaved heads",
         counterfactual_measured=wrong,
     )
 
 
 def the_base_model_has_eight_heads_of_size_64() -> Evidence:
-    """nn.Transformer's defaults are the paper's base model: d_model = 512, 8 heads, so d_k = 64, and
-    the attention block holds 4d² + 4d parameters."""
+    """nn.Transformer's defaults are the paper's base model: d_model = 512, 8 heads, so d_k = 64
+    (Vaswani et al., section 3.2.2). The attention block holds 4d² weights, plus 4d biases in torch's
+    module; the paper's tensor2tensor code has bias-free projections (bias=False here)."""
     defaults = inspect.signature(nn.Transformer).parameters
     d_model, heads = defaults["d_model"].default, defaults["nhead"].default
-    mha = seeded_module(lambda: nn.MultiheadAttention(d_model, heads), dtype=torch.float32)
-    single = seeded_module(lambda: nn.MultiheadAttention(d_model, 1), dtype=torch.float32)
+
+    def built(h: int, bias: bool) -> nn.MultiheadAttention:
+        return seeded_module(lambda: nn.MultiheadAttention(d_model, h, bias=bias), dtype=torch.float32)
+
+    with_bias, without_bias = built(heads, True), built(heads, False)
+    single = built(1, True)
     return Evidence(
-        measured=(mha.head_dim, count_parameters(mha)),
-        expected=(64, mha_parameters(d_model, heads)),
+        measured=(with_bias.head_dim, count_parameters(with_bias), count_parameters(without_bias)),
+        expected=(64, mha_parameters(d_model, heads, bias=True), mha_parameters(d_model, heads, bias=False)),
         comparison="equal",
-        derivation="paper: d_k = d_model/h = 512/8 = 64; formula 4d² + 4d for the parameters",
+        derivation="paper: d_k = d_model/h = 512/8 = 64 (section 3.2.2); formula 4d² + 4d, or 4d² without biases",
         counterfactual="one head of the full width",
-        counterfactual_measured=(single.head_dim, count_parameters(single)),
+        counterfactual_measured=(single.head_dim, count_parameters(single), count_parameters(built(1, False))),
         details={"d_model default": d_model, "nhead default": heads, "head_dim formula": head_dim(d_model, heads)},
     )
 

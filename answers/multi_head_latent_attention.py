@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.utils._pytree import tree_leaves
 
 from answers.evidence import Evidence
 from answers.formulas.heads import mla_cache_bytes
@@ -82,10 +83,10 @@ def _absorbed_step(q: torch.Tensor, q_rope: torch.Tensor, latents, k_rope, w: di
     return ((weights @ latents) @ uv_o).sum(0)  # Σ over heads of (weighted latent)·W_UV,i·W_O,i
 
 
-def absorbed_attention_over_latents_equals_reconstructed_attention() -> Evidence:
+def absorbed_attention_over_latents_equals_reconstructed_attention(seed: int = 0) -> Evidence:
     """Folding W_UK into the queries and W_UV into W_O gives exactly the output of attention over the
     reconstructed K and V — with a decoupled RoPE key. Rotating the reconstructed keys breaks it."""
-    w, x = _weights(), randn(N_TOKENS, D_MODEL, seed=20)
+    w, x = _weights(seed), randn(N_TOKENS, D_MODEL, seed=seed + 20)
     positions = torch.arange(N_TOKENS)
     q, q_rope = _queries(x, w, positions)
     latents, k_rope = x @ w["dkv"], apply_rope(x @ w["kr"], positions)
@@ -103,24 +104,61 @@ def absorbed_attention_over_latents_equals_reconstructed_attention() -> Evidence
     )
 
 
-def _decode(w: dict, x: torch.Tensor, *, keep_rope_key: bool = True) -> tuple[torch.Tensor, int]:
-    """Token-by-token decoding that caches only (c_KV, k_R) per token; returns outputs and cache bytes."""
-    latents, k_ropes, outputs = [], [], []
+State = tuple[torch.Tensor | None, torch.Tensor | None]
+
+
+def _append(cached: torch.Tensor | None, new: torch.Tensor, dim: int) -> torch.Tensor:
+    return new if cached is None else torch.cat([cached, new], dim=dim)
+
+
+def _absorbed_decode_step(w: dict, x_t: torch.Tensor, t: int, state: State, *, keep_rope_key: bool = True):
+    """One decoding step of MLA with absorption. Its only memory of earlier tokens is ``state`` = the
+    cached (c_KV, k_R); with ``keep_rope_key`` off the RoPE key is neither cached nor used."""
+    latents, k_ropes = state
+    position = torch.tensor([t])
+    latents = _append(latents, x_t @ w["dkv"], 0)  # (n, d_c)
+    if keep_rope_key:
+        k_ropes = _append(k_ropes, apply_rope(x_t @ w["kr"], position), 0)  # (n, d_R)
+    q, q_rope = _queries(x_t, w, position)
+    return _absorbed_step(q, q_rope, latents, k_ropes, w, with_rope=keep_rope_key), (latents, k_ropes)
+
+
+def _reconstructing_decode_step(w: dict, x_t: torch.Tensor, t: int, state: State):
+    """One decoding step without absorption, as implementations that treat MLA like MHA do: rebuild this
+    token's per-head keys (content part and the shared RoPE part, copied into every head) and values
+    from c_KV, and cache those."""
+    keys, values = state
+    position = torch.tensor([t])
+    latent = x_t @ w["dkv"]
+    k_rope = apply_rope(x_t @ w["kr"], position).expand(N_HEADS, -1, -1)  # (h, 1, d_R)
+    keys = _append(keys, torch.cat([_per_head(latent @ w["uk"], D_HEAD), k_rope], dim=-1), 1)  # (h, n, d_h + d_R)
+    values = _append(values, _per_head(latent @ w["uv"], D_HEAD), 1)  # (h, n, d_h)
+    q, q_rope = _queries(x_t, w, position)
+    scores = torch.cat([q, q_rope], dim=-1) @ keys.transpose(-2, -1) / math.sqrt(D_HEAD + D_ROPE)
+    heads = scores.softmax(-1) @ values  # only past and current tokens are cached: no mask needed
+    return heads.transpose(0, 1).reshape(1, -1) @ w["o"], (keys, values)
+
+
+def _decode(w: dict, x: torch.Tensor, step=_absorbed_decode_step, **options) -> tuple[torch.Tensor, State]:
+    """Token-by-token decoding. ``step`` sees the weights, the new token, its position and the state the
+    previous step returned, nothing else, so the state is everything the decoder keeps: its cache."""
+    state: State = (None, None)
+    outputs = []
     for t in range(x.shape[0]):
-        x_t, position = x[t : t + 1], torch.tensor([t])
-        latents.append(x_t @ w["dkv"])
-        k_ropes.append(apply_rope(x_t @ w["kr"], position))
-        q, q_rope = _queries(x_t, w, position)
-        cached_c, cached_k = torch.cat(latents), torch.cat(k_ropes)
-        outputs.append(_absorbed_step(q, q_rope, cached_c, cached_k, w, with_rope=keep_rope_key))
-    cache = cached_c.numel() * cached_c.element_size() + cached_k.numel() * cached_k.element_size()
-    return torch.cat(outputs), cache
+        out, state = step(w, x[t : t + 1], t, state, **options)
+        outputs.append(out)
+    return torch.cat(outputs), state
 
 
-def decoding_from_the_latent_cache_reproduces_the_full_pass() -> Evidence:
+def _state_bytes(state: State) -> int:
+    """Bytes of every tensor the decoder carries between steps, found by walking the state, not by name."""
+    return sum(leaf.numel() * leaf.element_size() for leaf in tree_leaves(state) if isinstance(leaf, torch.Tensor))
+
+
+def decoding_from_the_latent_cache_reproduces_the_full_pass(seed: int = 0) -> Evidence:
     """Generating token by token from a cache of (c_KV, k_R) alone gives the same outputs as the full
     causal pass over reconstructed K and V; a cache that drops the decoupled RoPE key does not."""
-    w, x = _weights(), randn(N_TOKENS, D_MODEL, seed=20)
+    w, x = _weights(seed), randn(N_TOKENS, D_MODEL, seed=seed + 20)
     full = _reconstructed_attention(x, w)
     return Evidence(
         measured=(_decode(w, x)[0] - full).abs().max().item(),
@@ -133,27 +171,38 @@ def decoding_from_the_latent_cache_reproduces_the_full_pass() -> Evidence:
     )
 
 
-def latent_cache_holds_d_c_plus_d_r_numbers_per_token() -> Evidence:
-    """After n tokens the MLA cache holds (d_c + d_R)·n numbers; an MHA cache with the same heads holds
-    2·h·d_h·n."""
-    w, x = _weights(), randn(N_TOKENS, D_MODEL, seed=20)
-    mha, cache = seeded_module(lambda: MultiHeadAttention(N_HEADS * D_HEAD, N_HEADS)), KVCache()
+def latent_cache_holds_d_c_plus_d_r_numbers_per_token(seed: int = 0) -> Evidence:
+    """A decoder whose only memory between steps is its cache reproduces the full causal pass while
+    keeping (d_c + d_R) numbers per token: the state it carries, measured by walking it, against the
+    count of DeepSeek-V2's Table 1. Decoding without absorption, caching the reconstructed per-head keys
+    and values, reproduces the pass too but keeps h·(2d_h + d_R) numbers, more than MHA's 2·h·d_h."""
+    w, x = _weights(seed), randn(N_TOKENS, D_MODEL, seed=seed + 20)
+    full = _reconstructed_attention(x, w)
+
+    def kept_and_exact(step) -> tuple[int, bool]:
+        outputs, state = _decode(w, x, step)
+        return _state_bytes(state), (outputs - full).abs().max().item() <= 1e-12  # float64 rounding
+
+    mha, cache = seeded_module(lambda: MultiHeadAttention(N_HEADS * D_HEAD, N_HEADS), seed=seed), KVCache()
     with torch.no_grad():
         for t in range(N_TOKENS):
-            mha(randn(1, 1, N_HEADS * D_HEAD, seed=t), cache=cache)
-    bytes_per_element = x.element_size()  # float64 here; the formula takes 2 for fp16
+            mha(randn(1, 1, N_HEADS * D_HEAD, seed=seed + 100 + t), cache=cache)
+    bytes_per_element = x.element_size()  # float64 here; the numeric question takes 2 for fp16
     return Evidence(
-        measured=_decode(w, x)[1],
-        expected=mla_cache_bytes(1, D_LATENT, D_ROPE, N_TOKENS, bytes_per_element),
+        measured=kept_and_exact(_absorbed_decode_step),
+        expected=(mla_cache_bytes(1, D_LATENT, D_ROPE, N_TOKENS, bytes_per_element), True),
         comparison="equal",
-        derivation="formula: layers·(d_c + d_R)·tokens·bytes",
-        counterfactual=f"standard MHA cache, {N_HEADS} heads of {D_HEAD}",
-        counterfactual_measured=cache.nbytes(),
-        unit="bytes",
+        derivation="DeepSeek-V2 Table 1: (d_c + d_R)·l numbers per token, times tokens and bytes; and the "
+        "decoded outputs equal the full pass",
+        counterfactual="decoding without absorption: the reconstructed per-head keys (with the RoPE part) and "
+        "values cached, as when MLA is served like MHA",
+        counterfactual_measured=kept_and_exact(_reconstructing_decode_step),
         details={
-            "MHA formula": kv_cache_bytes(1, N_HEADS, D_HEAD, N_TOKENS, 1, bytes_per_element),
+            f"MHA cache measured, {N_HEADS} heads of {D_HEAD} (bytes)": cache.nbytes(),
+            "MHA formula (bytes)": kv_cache_bytes(1, N_HEADS, D_HEAD, N_TOKENS, 1, bytes_per_element),
             "DeepSeek-V2 shape, fp16, per token (60 layers, d_c 512, d_R 64)": mla_cache_bytes(60, 512, 64, 1, 2),
             "MHA, 60 layers, 128 heads of 128, fp16, per token": kv_cache_bytes(60, 128, 128, 1, 1, 2),
+            "DeepSeek-V2 numbers per token and layer over d_h (Table 1: 9/2)": (512 + 64) / 128,
         },
     )
 

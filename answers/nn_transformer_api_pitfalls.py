@@ -30,25 +30,35 @@ def _base_transformer() -> nn.Transformer:
     return nn.Transformer(512, 8, 6, 6, 2048, batch_first=True, device="meta")
 
 
+def _paper_layout() -> nn.Module:
+    """The 2017 paper's post-norm stacks built from torch's own layers: each layer already ends in a
+    LayerNorm, and neither stack has a final one (``norm=None``)."""
+    encoder_layer = nn.TransformerEncoderLayer(512, 8, 2048, batch_first=True, device="meta")
+    decoder_layer = nn.TransformerDecoderLayer(512, 8, 2048, batch_first=True, device="meta")
+    return nn.ModuleList([nn.TransformerEncoder(encoder_layer, 6), nn.TransformerDecoder(decoder_layer, 6)])
+
+
+def _count_and_embeddings(module: nn.Module) -> tuple[int, int]:
+    return count_parameters(module), sum(isinstance(m, nn.Embedding) for m in module.modules())
+
+
 def nn_transformer_base_holds_only_the_layer_stacks() -> Evidence:
     """``nn.Transformer(512, 8, 6, 6, 2048)`` has exactly the parameters of 6 encoder layers, 6 decoder
-    layers and two final LayerNorms: nothing for embeddings or an output head."""
-    core = _base_transformer()
-    embeddings = [m for m in core.modules() if isinstance(m, nn.Embedding)]
-    with_embedding = count_parameters(core) + VOCAB * 512  # what a complete translation model adds
+    layers and a final LayerNorm after each stack, and no ``nn.Embedding`` at all. The final LayerNorms are
+    torch's addition: the paper's post-norm stacks, built from the same torch layers, lack those 2,048."""
     return Evidence(
-        measured=count_parameters(core),
-        expected=nn_transformer_parameters(512, 2048, 6, 6),
+        measured=_count_and_embeddings(_base_transformer()),
+        expected=(nn_transformer_parameters(512, 2048, 6, 6), 0),
         comparison="equal",
-        unit="parameters",
-        derivation="theory: 6·(4d² + 2d·d_ff + 9d + d_ff) + 6·(8d² + 2d·d_ff + 15d + d_ff) + 4d",
-        counterfactual="the module a full model needs: the core plus a shared 37,000 × 512 embedding",
-        counterfactual_measured=with_embedding,
+        unit="(parameters, embedding modules)",
+        derivation="theory: 6·(4d² + 2d·d_ff + 9d + d_ff) + 6·(8d² + 2d·d_ff + 15d + d_ff) + 4d, and no embedding",
+        counterfactual="the paper's post-norm stacks (torch's layers, no final LayerNorm after either stack)",
+        counterfactual_measured=_count_and_embeddings(_paper_layout()),
         details={
             "encoder layer": encoder_layer_parameters(512, 2048),
             "decoder layer": decoder_layer_parameters(512, 2048),
-            "nn.Embedding modules inside": len(embeddings),
-            "children": ", ".join(name for name, _ in core.named_children()),
+            "children": ", ".join(name for name, _ in _base_transformer().named_children()),
+            "a complete model adds the shared 37,000 × 512 embedding": VOCAB * 512,
         },
     )
 
@@ -84,67 +94,71 @@ def layer_formulas_match_torch_for_other_sizes() -> Evidence:
     )
 
 
-def _change_at_first_target_position(model: nn.Transformer, tgt_mask: torch.Tensor | None) -> float:
+def _inputs(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return randn(1, 5, 16, seed=seed + 2), randn(1, 6, 16, seed=seed + 3)  # (src, tgt)
+
+
+def _change_at_first_target_position(model: nn.Transformer, tgt_mask: torch.Tensor | None, seed: int) -> float:
     """Change target token 5 and measure how much the decoder output at position 0 moves."""
-    src, tgt = randn(1, 5, 16, seed=2), randn(1, 6, 16, seed=3)
+    src, tgt = _inputs(seed)
     bumped = tgt.clone()
-    bumped[0, 5] += randn(16, seed=4)
+    bumped[0, 5] += randn(16, seed=seed + 4)
     with torch.no_grad():
         change = model(src, bumped, tgt_mask=tgt_mask) - model(src, tgt, tgt_mask=tgt_mask)
     return change[0, 0].abs().max().item()
 
 
-def decoder_is_not_causal_unless_tgt_mask_is_passed() -> Evidence:
+def decoder_is_not_causal_unless_tgt_mask_is_passed(seed: int = 0) -> Evidence:
     """With ``tgt_mask=generate_square_subsequent_mask(6)`` the output at target position 0 ignores
     target token 5; called without it, the decoder attends to the future."""
-    model = _model()
+    model = _model(seed)
     mask = nn.Transformer.generate_square_subsequent_mask(6, dtype=torch.float64)
     return Evidence(
-        measured=_change_at_first_target_position(model, mask),
+        measured=_change_at_first_target_position(model, mask, seed),
         expected=0.0,
         comparison="abs",
         tolerance=0.0,  # a masked score gets weight exp(−∞) = 0 exactly
         derivation="theory: a causal decoder's output 0 is a function of target token 0 only",
         counterfactual="model(src, tgt) called without tgt_mask",
-        counterfactual_measured=_change_at_first_target_position(model, None),
+        counterfactual_measured=_change_at_first_target_position(model, None, seed),
     )
 
 
-@functools.cache  # built once: both masking claims probe the same small model
-def _model() -> nn.Transformer:
-    return seeded_module(lambda: nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, batch_first=True), seed=1)
+@functools.cache  # built once per seed: both masking claims probe the same small model
+def _model(seed: int) -> nn.Transformer:
+    return seeded_module(lambda: nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, batch_first=True), seed=seed + 1)
 
 
-def _gap_to_unmasked_call(model: nn.Transformer, **kwargs) -> float:
+def _gap_to_unmasked_call(model: nn.Transformer, seed: int, **kwargs) -> float:
     """Largest difference between ``model(src, tgt, **kwargs)`` and the plain unmasked call."""
-    src, tgt = randn(1, 5, 16, seed=2), randn(1, 6, 16, seed=3)
+    src, tgt = _inputs(seed)
     with torch.no_grad():
         return (model(src, tgt, **kwargs) - model(src, tgt)).abs().max().item()
 
 
-def _error_with_autograd_on(model: nn.Transformer) -> str:
+def _error_with_autograd_on(model: nn.Transformer, seed: int) -> str:
     try:
-        model(randn(1, 5, 16, seed=2), randn(1, 6, 16, seed=3), tgt_is_causal=True)
+        model(*_inputs(seed), tgt_is_causal=True)
     except RuntimeError as error:
         return f"RuntimeError: {str(error).split('.')[0]}"
     return "accepted"
 
 
-def tgt_is_causal_alone_builds_no_mask() -> Evidence:
+def tgt_is_causal_alone_builds_no_mask(seed: int = 0) -> Evidence:
     """``tgt_is_causal=True`` is only a hint that the ``tgt_mask`` passed is causal. Without a mask,
     under ``torch.no_grad()`` it is accepted silently and the output is exactly the unmasked one; with
     autograd on, torch refuses it."""
-    model = _model()
+    model = _model(seed)
     mask = nn.Transformer.generate_square_subsequent_mask(6, dtype=torch.float64)
     return Evidence(
-        measured=_gap_to_unmasked_call(model, tgt_is_causal=True),
+        measured=_gap_to_unmasked_call(model, seed, tgt_is_causal=True),
         expected=0.0,
         comparison="abs",
         tolerance=0.0,  # same computation, same order: bit-for-bit identical
         derivation="torch's own nn.Transformer called without any mask",
         counterfactual="a real causal tgt_mask passed",
-        counterfactual_measured=_gap_to_unmasked_call(model, tgt_mask=mask, tgt_is_causal=True),
-        details={"same call with autograd on": _error_with_autograd_on(model)},
+        counterfactual_measured=_gap_to_unmasked_call(model, seed, tgt_mask=mask, tgt_is_causal=True),
+        details={"same call with autograd on": _error_with_autograd_on(model, seed)},
     )
 
 

@@ -19,8 +19,8 @@ from answers.reference import FeedForward, randn, seeded_module
 WORKERS, D, D_FF = 4, 32, 128
 
 
-def _ffn() -> FeedForward:
-    return seeded_module(lambda: FeedForward(D, D_FF, "gelu"))
+def _ffn(seed: int = 0) -> FeedForward:
+    return seeded_module(lambda: FeedForward(D, D_FF, "gelu"), seed=seed)
 
 
 def _tensor_parallel(ffn: FeedForward, x: torch.Tensor, *, split_first_by: str) -> torch.Tensor:
@@ -37,9 +37,9 @@ def _tensor_parallel(ffn: FeedForward, x: torch.Tensor, *, split_first_by: str) 
     return torch.stack(partials).sum(0) + ffn.down.bias
 
 
-def column_then_row_split_ffn_equals_the_full_ffn() -> Evidence:
+def column_then_row_split_ffn_equals_the_full_ffn(seed: int = 0) -> Evidence:
     """Splitting W1 by columns and W2 by rows over 4 workers and summing their outputs reproduces the FFN exactly."""
-    ffn, x = _ffn(), randn(10, D)
+    ffn, x = _ffn(seed), randn(10, D, seed=seed)
     with torch.no_grad():
         full = ffn(x)
         exact = (_tensor_parallel(ffn, x, split_first_by="columns") - full).abs().max().item()
@@ -61,11 +61,20 @@ def _gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tenso
     return torch.cat([p.grad.flatten() for p in model.parameters()])
 
 
-def averaged_shard_gradients_equal_the_full_batch_gradient() -> Evidence:
+def _batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return randn(16, D, seed=seed + 1), randn(16, D, seed=seed + 2)
+
+
+def _shard_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(WORKERS, n_params): each replica's gradient on its quarter of the batch."""
+    return torch.stack([_gradient(model, xs, ys) for xs, ys in zip(x.chunk(WORKERS), y.chunk(WORKERS), strict=True)])
+
+
+def averaged_shard_gradients_equal_the_full_batch_gradient(seed: int = 0) -> Evidence:
     """4 replicas each take a quarter of the batch; the mean of their gradients is the full-batch gradient."""
-    model, x, y = _ffn(), randn(16, D, seed=1), randn(16, D, seed=2)
+    model, (x, y) = _ffn(seed), _batch(seed)
     full = _gradient(model, x, y)
-    shards = torch.stack([_gradient(model, xs, ys) for xs, ys in zip(x.chunk(WORKERS), y.chunk(WORKERS), strict=True)])
+    shards = _shard_gradients(model, x, y)
     return Evidence(
         measured=(shards.mean(0) - full).abs().max().item(),
         expected=0.0,
@@ -75,6 +84,102 @@ def averaged_shard_gradients_equal_the_full_batch_gradient() -> Evidence:
         counterfactual="sum the replicas' gradients instead of averaging them",
         counterfactual_measured=(shards.sum(0) - full).abs().max().item(),
         details={"‖sum‖ / ‖full‖": (shards.sum(0).norm() / full.norm()).item()},
+    )
+
+
+def _displacement(optimiser: str, reduce: str, steps: int, seed: int, weight_decay: float = 0.0) -> torch.Tensor:
+    """Train the FFN data-parallel for ``steps`` real optimiser steps, all-reducing the shard gradients by
+    ``reduce`` (mean or sum) into ``p.grad``; return how far the weights moved."""
+    model, (x, y) = _ffn(seed), _batch(seed)
+    start = torch.cat([p.detach().flatten() for p in model.parameters()])
+    params = list(model.parameters())
+    opt = {
+        "sgd": lambda: torch.optim.SGD(params, lr=LR),
+        "adamw": lambda: torch.optim.AdamW(params, lr=LR),  # torch defaults: betas (0.9, 0.999), ε 1e-8, decay 0.01
+        "adam+L2": lambda: torch.optim.Adam(params, lr=LR, weight_decay=weight_decay),  # L2 added to the gradient
+    }[optimiser]()
+    for _ in range(steps):
+        shards = _shard_gradients(model, x, y)
+        grad = shards.mean(0) if reduce == "mean" else shards.sum(0)
+        model.zero_grad()
+        offset = 0
+        for p in params:
+            p.grad = grad[offset : offset + p.numel()].view_as(p).clone()
+            offset += p.numel()
+        opt.step()
+    return torch.cat([p.detach().flatten() for p in model.parameters()]) - start
+
+
+LR, STEPS = 1e-3, 10
+
+
+def summed_gradients_quadruple_an_sgd_step(seed: int = 0) -> Evidence:
+    """With plain SGD the update is −lr·g, linear in g: summing 4 replicas' gradients instead of averaging
+    them moves the weights exactly 4× as far, the same as a 4× learning rate."""
+    ratio = {
+        name: (_displacement(name, "sum", 1, seed).norm() / _displacement(name, "mean", 1, seed).norm()).item()
+        for name in ("sgd", "adamw")
+    }
+    return Evidence(
+        measured=ratio["sgd"],
+        expected=float(WORKERS),
+        comparison="rel",
+        tolerance=1e-9,  # float64; SGD's step is linear in the gradient
+        derivation="theory: an SGD step −lr·g is linear in g, so a 4× gradient is a 4× step",
+        counterfactual="the same step with torch.optim.AdamW, the optimiser Transformers actually use",
+        counterfactual_measured=ratio["adamw"],
+        unit="ratio",
+    )
+
+
+def _relative_change(moved: torch.Tensor, reference: torch.Tensor) -> float:
+    return ((moved - reference).norm() / reference.norm()).item()
+
+
+def adamw_barely_notices_summed_gradients(seed: int = 0) -> Evidence:
+    """Adam(W)'s update m̂/(√v̂ + ε) is invariant to a constant gradient scale except through ε (AdamW's decoupled
+    decay −lr·λ·w does not see g at all): after 10 real torch.optim.AdamW steps, summed and averaged gradients
+    give the same update, not one 4× as long."""
+    moved = {
+        (name, reduce): _displacement(name, reduce, STEPS, seed)
+        for name in ("adamw", "sgd")
+        for reduce in ("sum", "mean")
+    }
+    return Evidence(
+        # The whole update vector, not only its length: a direction change would show here too.
+        measured=_relative_change(moved["adamw", "sum"], moved["adamw", "mean"]),
+        expected=0.0,
+        comparison="abs",
+        # Only ε = 1e-8 breaks the scale invariance: it shifts each coordinate's step by about ε/√v̂ relative, and
+        # √v̂ ≈ |g| is ≳ 1e-6 for all but a negligible share of coordinates here, so the update moves by ≪ 1e-3.
+        tolerance=1e-3,
+        derivation="theory: Adam's step lr·m̂/(√v̂+ε) is unchanged when g → 4g, up to ε",
+        counterfactual="the '4× learning rate' model: the same 10 steps with torch.optim.SGD (≈ 3 = 4 − 1)",
+        counterfactual_measured=_relative_change(moved["sgd", "sum"], moved["sgd", "mean"]),
+        details={
+            "‖Δw_sum‖ / ‖Δw_mean‖, AdamW": (moved["adamw", "sum"].norm() / moved["adamw", "mean"].norm()).item(),
+            "‖Δw_sum‖ / ‖Δw_mean‖, SGD": (moved["sgd", "sum"].norm() / moved["sgd", "mean"].norm()).item(),
+        },
+    )
+
+
+L2 = 0.1
+
+
+def summed_gradients_quarter_a_coupled_l2_penalty(seed: int = 0) -> Evidence:
+    """torch.optim.Adam(weight_decay=λ) adds λw to the gradient before normalising it. Adam is blind to a constant
+    scale, so Adam(4g + λw) takes Adam(g + (λ/4)w)'s step: summing the replicas' gradients quietly divides a coupled
+    L2 penalty by 4."""
+    summed = _displacement("adam+L2", "sum", STEPS, seed, weight_decay=L2)
+    averaged = {lam: _displacement("adam+L2", "mean", STEPS, seed, weight_decay=lam) for lam in (L2 / WORKERS, L2)}
+    return Evidence(
+        measured=_relative_change(summed, averaged[L2 / WORKERS]),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-3,  # the same ε argument as for AdamW
+        derivation="theory: Adam(4g + λw) = Adam(4·(g + λw/4)) = Adam(g + λw/4) up to ε",
+        counterfactual="assume summing leaves the penalty alone: compare with averaged gradients at the same λ",
+        counterfactual_measured=_relative_change(summed, averaged[L2]),
     )
 
 

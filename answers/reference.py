@@ -95,6 +95,88 @@ def repeat_kv(x: Tensor, n_rep: int) -> Tensor:
     return x.repeat_interleave(n_rep, dim=1)
 
 
+def online_softmax_attention(
+    q: Tensor, k: Tensor, v: Tensor, *, block: int = 16, rescale: bool = True, return_logsumexp: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """softmax(Q Kᵀ / √d_k) V computed one block of keys at a time (the online softmax of FlashAttention).
+
+    For every query it keeps a running maximum m, a running normaliser ℓ = Σ exp(s − m) and a running
+    weighted sum a = Σ exp(s − m)·v; when a block raises the maximum to m', the earlier sums are
+    multiplied by exp(m − m') so that every term is relative to the same reference. No more than an
+    (n_q × block) slice of the scores exists at once. ``rescale=False`` is the classic bug of omitting
+    that correction. Shapes (..., n, d) like ``attend``; no mask. With ``return_logsumexp`` it also returns
+    L = m + log ℓ = log Σ_j exp(s_j), (..., n_q, 1): all a FlashAttention backward keeps of the softmax.
+    """
+    scale = 1 / math.sqrt(q.shape[-1])
+    running_max = torch.full((*q.shape[:-1], 1), -math.inf, dtype=q.dtype)  # (..., n_q, 1)
+    normaliser = torch.zeros_like(running_max)
+    out = torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype)
+    for start in range(0, k.shape[-2], block):
+        scores = q @ k[..., start : start + block, :].transpose(-2, -1) * scale  # (..., n_q, block)
+        new_max = torch.maximum(running_max, scores.amax(-1, keepdim=True))
+        correction = torch.exp(running_max - new_max) if rescale else torch.ones_like(new_max)
+        weights = torch.exp(scores - new_max)
+        normaliser = normaliser * correction + weights.sum(-1, keepdim=True)
+        out = out * correction + weights @ v[..., start : start + block, :]
+        running_max = new_max
+    if return_logsumexp:
+        return out / normaliser, running_max + torch.log(normaliser)
+    return out / normaliser
+
+
+def elu_plus_one(x: Tensor) -> Tensor:
+    """φ(x) = elu(x) + 1 > 0, the feature map of Katharopoulos et al. (2020)."""
+    return F.elu(x) + 1
+
+
+def linear_attention(q: Tensor, k: Tensor, v: Tensor, feature_map=elu_plus_one) -> Tensor:
+    """Kernelised (non-causal) attention φ(Q)(φ(K)ᵀV) / φ(Q)(Σ_j φ(k_j)): weights φ(q_i)·φ(k_j) instead of
+    exp(q_i·k_j), regrouped so that only an (m × d_v) state and an m-vector exist, never an n × n matrix
+    (m = the width of φ's output). Shapes (..., n, d)."""
+    phi_q, phi_k = feature_map(q), feature_map(k)
+    state = phi_k.transpose(-2, -1) @ v  # (..., m, d_v)
+    normaliser = phi_q @ phi_k.sum(-2, keepdim=True).transpose(-2, -1)  # (..., n, 1)
+    return (phi_q @ state) / normaliser
+
+
+# --------------------------------------------------------------------------------------------------
+# Measuring cost
+
+
+def count_flops(fn, *args, **kwargs) -> int:
+    """FLOPs torch's ``FlopCounterMode`` counts for ``fn(*args, **kwargs)``, backward included if ``fn`` calls it.
+
+    It counts matrix products (2 FLOPs per multiply-add) and ignores element-wise work such as exp and
+    softmax. On the CPU it counts nothing for the fused ``F.scaled_dot_product_attention``, so attention is
+    counted on explicit matmuls. The first use imports torch's compiler stack (about a second).
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn(*args, **kwargs)
+    return counter.get_total_flops()
+
+
+def largest_intermediate(fn, *args, **kwargs) -> int:
+    """Elements of the largest tensor any op creates while ``fn(*args, **kwargs)`` runs (inputs excluded),
+    recorded at dispatch level, so no implementation can hide a temporary from it."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Largest(TorchDispatchMode):
+        largest = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for tensor in out if isinstance(out, tuple | list) else (out,):
+                if isinstance(tensor, Tensor):
+                    self.largest = max(self.largest, tensor.numel())
+            return out
+
+    with _Largest() as mode:
+        fn(*args, **kwargs)
+    return mode.largest
+
+
 # --------------------------------------------------------------------------------------------------
 # Positional information
 

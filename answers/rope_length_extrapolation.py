@@ -4,7 +4,8 @@ Pair i of a RoPE head turns by θ_i = base^(−2i/d) per position. The fast pair
 many times within the training length, so any later position only revisits angles they have seen. The
 slow pairs never complete a turn: a longer context pushes them to angles outside the trained range.
 Position interpolation (positions × L_train/L_new) squeezes every angle back into that range, at the
-price of a finer step between neighbours, which is why it is followed by fine-tuning.
+price of a finer step between neighbours, which is why it is followed by fine-tuning. (YaRN does
+not change the base: it interpolates only the slow pairs; see rope_scaling_ntk_yarn.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import torch
 
 from answers.evidence import Evidence
-from answers.formulas.positional import rope_pairs_completing_a_turn, rope_slowest_pair_angle
+from answers.formulas.positional import ntk_scaled_base, rope_pairs_completing_a_turn, rope_slowest_pair_angle
 from answers.reference import apply_rope, rope_frequencies
 
 HEAD_DIM, TRAIN_LEN, LONG_LEN = 128, 2048, 8192  # Llama-1-like head, trained at 2k, asked for 8k
@@ -95,23 +96,39 @@ def position_interpolation_keeps_every_angle_in_the_trained_range() -> Evidence:
     )
 
 
+def _neighbour_steps(positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """(pairs,) angle between two neighbouring tokens in every pair, read off ``apply_rope``: the rotation
+    that takes the first token's pair to the second's (no wrap-around: every step is below π)."""
+    x = torch.zeros(2, HEAD_DIM, dtype=torch.float64)
+    x[:, 0::2] = 1.0
+    rotated = apply_rope(x, positions, base)
+    first = torch.complex(rotated[0, 0::2], rotated[0, 1::2])
+    second = torch.complex(rotated[1, 0::2], rotated[1, 1::2])
+    return torch.angle(second / first)
+
+
 def interpolation_shrinks_the_step_between_neighbours() -> Evidence:
-    """The price of interpolation: neighbouring tokens now differ by a quarter of the trained angle step
-    in every pair (0.25 rad instead of 1 rad in the fastest one), a resolution the model never saw."""
+    """The price of interpolation: in every one of the 64 pairs, neighbouring tokens now differ by a
+    quarter of the trained step (0.25 rad instead of 1 rad in the fastest one), a resolution the model
+    never saw. The NTK-aware base, the alternative, keeps the fastest pair's step at 1 rad."""
+    theta = rope_frequencies(HEAD_DIM)
 
-    def fastest_step(scale: float) -> float:
-        angles = _angles(torch.tensor([0.0, 1.0]) * scale)  # two neighbouring tokens
-        return (angles[1, 0] - angles[0, 0]).item()
+    def largest_departure(steps: torch.Tensor) -> float:
+        return (steps / theta - INTERPOLATION).abs().max().item()
 
+    neighbours = torch.tensor([100.0, 101.0])
+    ntk_base = ntk_scaled_base(10000.0, 1 / INTERPOLATION, HEAD_DIM)
     return Evidence(
-        measured=fastest_step(INTERPOLATION),
-        expected=INTERPOLATION,
-        comparison="rel",
-        tolerance=1e-12,  # float64 rounding
-        unit="radians",
-        derivation="theory: θ_0 = 1 rad per position, times the scale 2048/8192",
-        counterfactual="plain RoPE positions",
-        counterfactual_measured=fastest_step(1.0),
+        measured=largest_departure(_neighbour_steps(neighbours * INTERPOLATION)),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-9,  # float64 rounding of angles up to 100 rad
+        derivation="theory: positions m·s and (m + 1)·s differ by s·θ_i in pair i, s = 2048/8192",
+        counterfactual="NTK-aware base 10⁴·4^(128/126) instead of interpolated positions",
+        counterfactual_measured=largest_departure(_neighbour_steps(neighbours, ntk_base)),
+        details={
+            "fastest pair's step under interpolation (rad)": _neighbour_steps(neighbours * INTERPOLATION)[0].item()
+        },
     )
 
 
@@ -144,3 +161,37 @@ if __name__ == "__main__":
     from answers.report import print_report
 
     print_report(__name__)
+
+
+# The numeric question's configurations, plus the two contexts between which the fastest pair (θ = 1)
+# completes its first turn: positions 0 … 6 reach 6 rad < 2π, positions 0 … 7 reach 7 rad.
+TURN_CONFIGS = [(n, d, 10000.0) for n in (2048, 4096, 8192) for d in (64, 128)] + [(7, 8, 10000.0), (8, 8, 10000.0)]
+
+
+def _turns_completed(tokens: int, head_dim: int, base: float, first_position: int = 0) -> int:
+    """Pairs whose rotation, accumulated step by step from apply_rope's outputs over the context's positions,
+    reaches a full turn. Each step turns a pair by θ_i ≤ 1 < π, so the wrapped steps add up without ambiguity."""
+    positions = torch.arange(first_position, first_position + tokens)
+    x = torch.zeros(tokens, head_dim, dtype=torch.float64)
+    x[:, 0::2] = 1.0
+    rotated = apply_rope(x, positions, base)
+    angles = torch.atan2(rotated[:, 1::2], rotated[:, 0::2])  # (tokens, pairs), wrapped to (−π, π]
+    steps = torch.remainder(angles.diff(dim=0) + math.pi, 2 * math.pi) - math.pi
+    start = torch.atan2(rotated[0, 1::2], rotated[0, 0::2]).clamp(min=0)  # a context starting past 0
+    return int(((start + steps.sum(dim=0)) >= 2 * math.pi).sum())
+
+
+def pairs_completing_a_turn_match_the_rotations_apply_rope_makes() -> Evidence:
+    """For every configuration the numeric question asks (2k–8k tokens, head sizes 64 and 128) and at the
+    boundary where the fastest pair first completes a turn (7 vs 8 tokens), the whiteboard count of pairs with
+    (n − 1)·θ_i ≥ 2π equals the count read off apply_rope's rotations."""
+    return Evidence(
+        measured=tuple(_turns_completed(n, d, base) for n, d, base in TURN_CONFIGS),
+        expected=tuple(rope_pairs_completing_a_turn(n, d, base) for n, d, base in TURN_CONFIGS),
+        comparison="equal",
+        derivation="formula rope_pairs_completing_a_turn: pairs with (n − 1)·base^(−2i/d) ≥ 2π",
+        counterfactual="positions counted from 1 (1 … n), the off-by-one of 1-indexed positions",
+        counterfactual_measured=tuple(_turns_completed(n, d, base, first_position=1) for n, d, base in TURN_CONFIGS),
+        unit="count",
+        details={f"{n} tokens, head {d}": rope_pairs_completing_a_turn(n, d, base) for n, d, base in TURN_CONFIGS},
+    )

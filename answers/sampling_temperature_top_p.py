@@ -19,17 +19,17 @@ V = 10
 DYADIC = (Fraction(1, 2), Fraction(1, 4), Fraction(1, 8), Fraction(1, 16), Fraction(1, 16))  # exact in binary
 
 
-def _logits() -> torch.Tensor:
-    return randn(V, seed=1) * 2.0  # (V,)
+def _logits(seed: int) -> torch.Tensor:
+    return randn(V, seed=seed + 1) * 2.0  # (V,)
 
 
 def _tempered(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     return torch.softmax(logits / temperature, dim=-1)
 
 
-def low_temperature_is_greedy() -> Evidence:
+def low_temperature_is_greedy(seed: int = 0) -> Evidence:
     """At T = 0.01 all but a vanishing share of the mass sits on the argmax token: sampling is greedy."""
-    logits = _logits()
+    logits = _logits(seed)
     top2 = logits.topk(2).values
     gap, argmax = (top2[0] - top2[1]).item(), logits.argmax()
 
@@ -47,9 +47,9 @@ def low_temperature_is_greedy() -> Evidence:
     )
 
 
-def high_temperature_is_uniform() -> Evidence:
+def high_temperature_is_uniform(seed: int = 0) -> Evidence:
     """At T = 10⁴ every token's probability is within (e^(r/T) − 1)/V of 1/V, r the logit range."""
-    logits = _logits()
+    logits = _logits(seed)
     spread = (logits.max() - logits.min()).item()
 
     def distance_from_uniform(temperature: float) -> float:
@@ -65,26 +65,26 @@ def high_temperature_is_uniform() -> Evidence:
     )
 
 
-def _sampling_error(temperature: float, draws: int = 20_000) -> float:
+def _sampling_error(temperature: float, seed: int, draws: int = 20_000) -> float:
     """Largest gap, in standard errors, between sampled frequencies at ``temperature`` and softmax(logits)."""
-    logits = _logits()
+    logits = _logits(seed)
     model = torch.softmax(logits, dim=-1)
-    samples = torch.multinomial(_tempered(logits, temperature), draws, replacement=True, generator=generator(2))
+    samples = torch.multinomial(_tempered(logits, temperature), draws, replacement=True, generator=generator(seed + 2))
     frequencies = torch.bincount(samples, minlength=V).to(model.dtype) / draws
     standard_error = (model * (1 - model) / draws).sqrt()
     return ((frequencies - model).abs() / standard_error).max().item()
 
 
-def temperature_one_samples_the_model_distribution() -> Evidence:
+def temperature_one_samples_the_model_distribution(seed: int = 0) -> Evidence:
     """Sampling 20,000 tokens at T = 1 reproduces softmax(logits): every frequency within 4.5 standard
     errors (a miss has probability < 10 · 7e−6 for 10 tokens)."""
     return Evidence(
-        measured=_sampling_error(1.0),
+        measured=_sampling_error(1.0, seed),
         expected=4.5,
         comparison="at_most",
         derivation="theory: binomial frequency, standard error √(p(1−p)/N)",
         counterfactual="sampled at T = 2 instead",
-        counterfactual_measured=_sampling_error(2.0),
+        counterfactual_measured=_sampling_error(2.0, seed),
     )
 
 
@@ -128,6 +128,37 @@ def top_k_renormalises_the_kept_tokens() -> Evidence:
         derivation="exact fractions: p_i / (1/2 + 1/4)",
         counterfactual="the two tokens kept but not renormalised",
         counterfactual_measured=tuple(str(x) for x in _top_k(list(DYADIC), 2, renormalise=False)),
+    )
+
+
+def _nucleus_size_exact(probs: tuple[Fraction, ...], temperature: Fraction, p: Fraction) -> int:
+    """Nucleus size with exact fractions: p_i^(1/T) renormalised (T = 1/2 squares them), then the
+    smallest prefix of the sorted list whose mass reaches p."""
+    power = int(1 / temperature)
+    tempered = [x**power for x in probs]
+    total, mass, size = sum(tempered), Fraction(0), 0
+    for x in sorted(tempered, reverse=True):
+        if mass >= p:
+            break
+        mass, size = mass + x / total, size + 1
+    return size
+
+
+def temperature_is_applied_before_top_p() -> Evidence:
+    """Temperature comes first (as in Hugging Face's logits warpers), so it changes the nucleus itself: at
+    T = 1/2 the p = 0.8 nucleus of (1/2, 1/4, 1/8, 1/16, 1/16) has 2 tokens, not the 3 it has at T = 1.
+    Cutting the nucleus before tempering keeps the wrong set."""
+    probs = torch.tensor([float(x) for x in DYADIC], dtype=torch.float64)
+    logits, temperature = probs.log(), 0.5
+    tempered_first = _top_p(_tempered(logits, temperature), 0.8)
+    nucleus_first = _top_p(probs, 0.8)
+    return Evidence(
+        measured=int((tempered_first > 0).sum()),
+        expected=_nucleus_size_exact(DYADIC, Fraction(1, 2), Fraction(4, 5)),
+        comparison="equal",
+        derivation="exact fractions: (p_i²/Σp_j²) = (64, 16, 4, 1, 1)/86, sorted, until the mass reaches 4/5",
+        counterfactual="top-p cut on the untempered distribution, then tempered",
+        counterfactual_measured=int((nucleus_first > 0).sum()),
     )
 
 

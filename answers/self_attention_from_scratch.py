@@ -12,25 +12,27 @@ import torch
 import torch.nn.functional as F
 
 from answers.evidence import Evidence
-from answers.reference import attend, attention_scores, attention_weights, randn
+from answers.reference import F64, attend, attention_scores, attention_weights, generator
 
 N_TOKENS, D_MODEL, D_K = 6, 16, 8
 
 
-def _projections(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Q, K, V = X·W_Q, X·W_K, X·W_V for one random sequence: (n, d_k) each, float64."""
-    x = randn(N_TOKENS, D_MODEL, seed=seed)
-    w_q, w_k, w_v = (randn(D_MODEL, D_K, seed=seed + i) / D_MODEL**0.5 for i in (1, 2, 3))
-    return x @ w_q, x @ w_k, x @ w_v
+def _projections(seed: int = 0, *, shared_qk: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Q, K, V = X·W_Q, X·W_K, X·W_V for one random sequence: (n, d_k) each, float64. With ``shared_qk``,
+    W_K = W_Q, so the scores QKᵀ are a symmetric matrix."""
+    g = generator(seed)
+    x = torch.randn(N_TOKENS, D_MODEL, generator=g, dtype=F64)
+    w_q, w_k, w_v = (torch.randn(D_MODEL, D_K, generator=g, dtype=F64) / D_MODEL**0.5 for _ in range(3))
+    return x @ w_q, x @ (w_q if shared_qk else w_k), x @ w_v
 
 
 def _max_abs(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a - b).abs().max().item()
 
 
-def hand_written_attention_matches_torch_sdpa() -> Evidence:
+def hand_written_attention_matches_torch_sdpa(seed: int = 0) -> Evidence:
     """softmax(QKᵀ/√d_k)·V written by hand equals F.scaled_dot_product_attention in float64."""
-    q, k, v = _projections()
+    q, k, v = _projections(seed)
     torch_out = F.scaled_dot_product_attention(q[None], k[None], v[None])[0]
     return Evidence(
         measured=_max_abs(attend(q, k, v), torch_out),
@@ -43,30 +45,38 @@ def hand_written_attention_matches_torch_sdpa() -> Evidence:
     )
 
 
-def attention_weights_are_row_stochastic() -> Evidence:
-    """Each row of the weights is a probability distribution (≥ 0, sums to 1); the columns are not."""
-    q, k, _ = _projections()
+def _rows_and_columns_sum_to_one(weights: torch.Tensor) -> tuple[bool, bool]:
+    rows = (weights.sum(-1) - 1).abs().max().item() <= 1e-12  # float64 sums of six terms
+    columns = (weights.sum(-2) - 1).abs().max().item() <= 1e-12
+    return rows, columns
+
+
+def attention_weights_are_row_stochastic(seed: int = 0) -> Evidence:
+    """Each row of the weights sums to 1 and the columns do not, even with W_Q = W_K, where the scores
+    QKᵀ are symmetric: the row-wise softmax alone makes A asymmetric (a symmetric A with unit row sums
+    would have unit column sums too)."""
+    q, k, _ = _projections(seed, shared_qk=True)
     weights = attention_weights(q, k)  # (n, n): row i = query i's distribution over keys
     wrong_axis = torch.softmax(attention_scores(q, k), dim=-2)  # normalised over queries instead
     return Evidence(
-        measured=(weights.sum(-1) - 1).abs().max().item(),
-        expected=0.0,
-        comparison="abs",
-        tolerance=1e-12,  # float64 sums of six terms
-        derivation="theory: softmax(s)_j = e^{s_j}/Σ e^{s_k} sums to 1 over the key axis",
+        measured=_rows_and_columns_sum_to_one(weights),
+        expected=(True, False),
+        comparison="equal",
+        derivation="theory: softmax(s)_j = e^{s_j}/Σ_k e^{s_k} is normalised over the key axis only",
         counterfactual="softmax taken over the query axis (dim=-2)",
-        counterfactual_measured=(wrong_axis.sum(-1) - 1).abs().max().item(),
+        counterfactual_measured=_rows_and_columns_sum_to_one(wrong_axis),
         details={
-            "smallest weight": weights.min().item(),
+            "scores symmetric": bool((attention_scores(q, k) - attention_scores(q, k).T).abs().max() <= 1e-12),
+            "largest |A − Aᵀ|": (weights - weights.T).abs().max().item(),
             "column sums (first 3)": tuple(round(s, 4) for s in weights.sum(0)[:3].tolist()),
         },
     )
 
 
-def values_supply_content_but_not_the_weights() -> Evidence:
+def values_supply_content_but_not_the_weights(seed: int = 0) -> Evidence:
     """Changing V leaves the attention weights bit-identical (only the output moves); changing K does not."""
-    q, k, v = _projections()
-    noise = randn(N_TOKENS, D_K, seed=99)
+    q, k, v = _projections(seed)
+    noise = torch.randn(N_TOKENS, D_K, generator=generator(seed + 99), dtype=F64)
     weights = _weights_read_through_attend(q, k, v)
     return Evidence(
         measured=_max_abs(_weights_read_through_attend(q, k, v + noise), weights),
@@ -86,9 +96,9 @@ def _weights_read_through_attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     return out[:, D_K:]  # (n, n)
 
 
-def outputs_are_convex_combinations_of_value_rows() -> Evidence:
+def outputs_are_convex_combinations_of_value_rows(seed: int = 0) -> Evidence:
     """Every output coordinate lies between the smallest and largest value in that column of V."""
-    q, k, v = _projections()
+    q, k, v = _projections(seed)
 
     def overshoot(weights: torch.Tensor) -> float:
         out = weights @ v  # (n, d_k)
@@ -96,15 +106,14 @@ def outputs_are_convex_combinations_of_value_rows() -> Evidence:
         below = (v.min(0).values - out).clamp_min(0).max()
         return max(above.item(), below.item())
 
-    scores = attention_scores(q, k)
     return Evidence(
         measured=overshoot(attention_weights(q, k)),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64 rounding only
         derivation="theory: non-negative weights summing to 1 average the value rows",
-        counterfactual="raw scaled scores used as weights (no softmax)",
-        counterfactual_measured=overshoot(scores),
+        counterfactual="the softmax's denominator forgotten: weights exp(s), non-negative but not normalised",
+        counterfactual_measured=overshoot(torch.exp(attention_scores(q, k))),
     )
 
 

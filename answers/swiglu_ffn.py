@@ -19,27 +19,30 @@ __all__ = ["ffn_parameters", "swiglu_ffn_parameters"]
 N, D = 6, 96  # 8·96/3 = 256, a whole number
 
 
-def _by_hand_gap(silu_on_gate: bool) -> float:
-    """Largest difference between the reference SwiGLU FFN and the formula computed by hand with F.silu."""
-    ffn = seeded_module(lambda: FeedForward(D, 8 * D // 3, "swiglu", bias=False))
-    x = randn(1, N, D, seed=1)
+def _glu_gap(silu_on_gate: bool, seed: int = 0) -> float:
+    """Largest difference between the reference SwiGLU FFN and Shazeer's definition written with torch's own
+    gated linear unit, F.glu([a, b]) = a ⊙ σ(b): SwiGLU(x) = (xW_gate ⊙ xW_up ⊙ σ(xW_gate))·W_down. No F.silu."""
+    ffn = seeded_module(lambda: FeedForward(D, 8 * D // 3, "swiglu", bias=False), seed=seed)
+    x = randn(1, N, D, seed=1000 + seed)
     gate, up = x @ ffn.gate.weight.T, x @ ffn.up.weight.T  # (1, N, d_ff) each
-    hidden = F.silu(gate) * up if silu_on_gate else gate * F.silu(up)
+    gated, sigmoid_of = (gate, gate) if silu_on_gate else (up, up)
+    hidden = F.glu(torch.cat([gated * (up if silu_on_gate else gate), sigmoid_of], dim=-1), dim=-1)
     with torch.no_grad():
         return (ffn(x) - hidden @ ffn.down.weight.T).abs().max().item()
 
 
-def swiglu_is_silu_gate_times_up_projection() -> Evidence:
-    """The reference SwiGLU FFN is exactly (SiLU(x·W_gate) ⊙ x·W_up)·W_down computed with torch's F.silu;
-    putting the SiLU on the other branch gives a different function."""
+def swiglu_is_silu_gate_times_up_projection(seed: int = 0) -> Evidence:
+    """The reference SwiGLU FFN is exactly (SiLU(x·W_gate) ⊙ x·W_up)·W_down, checked against the definition
+    written with torch's F.glu (Swish-1 gate, Shazeer 2020); putting the SiLU on the other branch gives a
+    different function."""
     return Evidence(
-        measured=_by_hand_gap(silu_on_gate=True),
+        measured=_glu_gap(silu_on_gate=True, seed=seed),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,  # float64 rounding only
-        derivation="torch's own F.silu(z) = z·σ(z), in the Llama formula",
-        counterfactual="SiLU applied to the up branch instead of the gate",
-        counterfactual_measured=_by_hand_gap(silu_on_gate=False),
+        derivation="Shazeer (2020), eq. 6, via torch's own F.glu: z·σ(z) = SiLU(z)",
+        counterfactual="SiLU applied to the up branch instead of the gate (w1 and w3 swapped when loading)",
+        counterfactual_measured=_glu_gap(silu_on_gate=False, seed=seed),
     )
 
 
@@ -55,11 +58,31 @@ def swiglu_with_8d_over_3_has_the_parameters_of_a_4d_relu_ffn() -> Evidence:
         derivation="an instantiated d → 4d → d ReLU FFN; theory 3·d·(8d/3) = 2·d·4d = 8d²",
         counterfactual="SwiGLU keeping d_ff = 4d",
         counterfactual_measured=count_parameters(FeedForward(D, 4 * D, "swiglu", bias=False)),
-        details={
-            "swiglu_ffn_parameters(d, 8d/3)": swiglu_ffn_parameters(D, 8 * D // 3),
-            "ffn_parameters(d, 4d, bias=False)": ffn_parameters(D, 4 * D, bias=False),
-            "Llama-7B FFN (d=4096, d_ff=11008)": swiglu_ffn_parameters(4096, 11008),
-        },
+        details={"Llama-7B FFN (d=4096, d_ff=11008)": swiglu_ffn_parameters(4096, 11008)},
+    )
+
+
+# The numeric questions' configurations: TinyLlama-1.1B, Llama-7B, Llama-13B and Llama-2-70B (d_model, d_ff).
+LLAMA_FFNS = ((2048, 5632), (4096, 11008), (5120, 13824), (8192, 28672))
+
+
+def _instantiated(d_model: int, d_ff: int) -> int:
+    with torch.device("meta"):  # shapes only: no memory for 0.7B parameters
+        return count_parameters(FeedForward(d_model, d_ff, "swiglu", bias=False))
+
+
+def the_parameter_formula_matches_instantiated_llama_ffns() -> Evidence:
+    """swiglu_ffn_parameters(d, d_ff) = 3·d·d_ff equals the parameter count of an instantiated bias-free SwiGLU
+    FFN at TinyLlama's, Llama-7B's, Llama-13B's and Llama-2-70B's sizes; the two-matrix FFN count does not."""
+    return Evidence(
+        measured=tuple(swiglu_ffn_parameters(d, d_ff) for d, d_ff in LLAMA_FFNS),
+        expected=tuple(_instantiated(d, d_ff) for d, d_ff in LLAMA_FFNS),
+        comparison="equal",
+        unit="parameters",
+        derivation="count_parameters on FeedForward(d, d_ff, 'swiglu', bias=False) built on the meta device",
+        counterfactual="the two-matrix FFN count 2·d·d_ff (forgetting the gate)",
+        counterfactual_measured=tuple(ffn_parameters(d, d_ff, bias=False) for d, d_ff in LLAMA_FFNS),
+        details={"8/3 · 4096, rounded up to a multiple of 256": -(-(8 * 4096 // 3) // 256) * 256},
     )
 
 

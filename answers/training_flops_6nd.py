@@ -22,7 +22,7 @@ from answers.reference import DecoderBlock, count_parameters, randn, seeded_modu
 TOKENS, D = 32, 64
 
 
-def _mlp() -> nn.Module:
+def _mlp(seed: int = 0) -> nn.Module:
     """Three bias-free layers: every parameter is a matmul weight."""
     return seeded_module(
         lambda: nn.Sequential(
@@ -31,7 +31,8 @@ def _mlp() -> nn.Module:
             nn.Linear(4 * D, 4 * D, bias=False),
             nn.GELU(),
             nn.Linear(4 * D, D, bias=False),
-        )
+        ),
+        seed=seed,
     )
 
 
@@ -41,9 +42,9 @@ def _count(fn) -> int:
     return counter.get_total_flops()
 
 
-def decoder_block_forward_is_2n_per_token_plus_attention() -> Evidence:
+def decoder_block_forward_is_2n_per_token_plus_attention(seed: int = 0) -> Evidence:
     """FlopCounterMode on one decoder block counts 2·(12d²)·n for its weight matmuls plus 4·n²·d for QKᵀ and PV."""
-    block, x = seeded_module(lambda: DecoderBlock(D, 4, 4 * D)), randn(1, TOKENS, D)
+    block, x = seeded_module(lambda: DecoderBlock(D, 4, 4 * D), seed=seed), randn(1, TOKENS, D, seed=seed)
     weights = 12 * D * D  # 4d² attention + 8d² FFN matrices (biases and LayerNorms are not matmuls)
     with torch.no_grad():
         measured = _count(lambda: block(x))
@@ -59,11 +60,28 @@ def decoder_block_forward_is_2n_per_token_plus_attention() -> Evidence:
     )
 
 
-def forward_plus_backward_is_6n_per_token() -> Evidence:
+def decoder_block_training_step_is_6n_plus_12_n_d_per_token(seed: int = 0) -> Evidence:
+    """A training step (forward + backward) of a decoder block counts 3 × its forward: 6·(12d²)·n for the
+    weights plus 12·n²·d for attention, i.e. 12·n·d per token per layer, not the forward-only 4·n·d."""
+    block, x = seeded_module(lambda: DecoderBlock(D, 4, 4 * D), seed=seed), randn(1, TOKENS, D, seed=seed)
+    x.requires_grad_()  # inside a stack every block's input needs a gradient
+    weights = 12 * D * D
+    return Evidence(
+        measured=_count(lambda: block(x).pow(2).sum().backward()),
+        expected=training_flops(weights, TOKENS) + 3 * 4 * TOKENS * TOKENS * D,
+        comparison="equal",
+        derivation="theory: backward of QKᵀ and PV is two matmuls each of the forward's size, like any matmul",
+        counterfactual="the forward-only attention term 4·n²·d set beside the training total 6·N·n",
+        counterfactual_measured=training_flops(weights, TOKENS) + 4 * TOKENS * TOKENS * D,
+        unit="FLOPs",
+    )
+
+
+def forward_plus_backward_is_6n_per_token(seed: int = 0) -> Evidence:
     """A training step (forward + backward) of a bias-free MLP counts exactly 6·N·tokens FLOPs:
     backward = 2× forward."""
-    mlp = _mlp()
-    x = randn(TOKENS, D).requires_grad_()  # in a deep model every layer's input needs a gradient too
+    mlp = _mlp(seed)
+    x = randn(TOKENS, D, seed=seed).requires_grad_()  # in a deep model every layer's input needs a gradient too
     n = count_parameters(mlp)
 
     def step() -> None:

@@ -19,12 +19,12 @@ from answers.formulas.training import adam_state_elements, training_bytes_per_pa
 from answers.reference import DecoderBlock, count_parameters, randn, seeded_module
 
 
-def _model(dtype: torch.dtype = torch.float32) -> nn.Module:
-    return seeded_module(lambda: DecoderBlock(32, 4, 128), dtype=dtype).train()
+def _model(dtype: torch.dtype = torch.float32, seed: int = 0) -> nn.Module:
+    return seeded_module(lambda: DecoderBlock(32, 4, 128), seed=seed, dtype=dtype).train()
 
 
-def _one_step(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
-    x = randn(2, 8, 32, dtype=next(model.parameters()).dtype)
+def _one_step(model: nn.Module, optimizer: torch.optim.Optimizer, seed: int = 0) -> None:
+    x = randn(2, 8, 32, seed=seed, dtype=next(model.parameters()).dtype)
     model(x).pow(2).mean().backward()
     optimizer.step()
 
@@ -34,14 +34,14 @@ def _state_tensors(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
     return [t for s in optimizer.state.values() for k, t in s.items() if k != "step"]
 
 
-def adam_keeps_two_states_per_parameter() -> Evidence:
+def adam_keeps_two_states_per_parameter(seed: int = 0) -> Evidence:
     """After one torch.optim.Adam step the optimiser holds exactly 2 numbers per parameter (m and v)."""
-    model = _model()
+    model = _model(seed=seed)
     adam = torch.optim.Adam(model.parameters(), lr=1e-3)
-    _one_step(model, adam)
-    momentum_model = _model()
+    _one_step(model, adam, seed)
+    momentum_model = _model(seed=seed)
     sgd = torch.optim.SGD(momentum_model.parameters(), lr=1e-3, momentum=0.9)
-    _one_step(momentum_model, sgd)
+    _one_step(momentum_model, sgd, seed)
     return Evidence(
         measured=sum(t.numel() for t in _state_tensors(adam)),
         expected=adam_state_elements(count_parameters(model)),
@@ -57,37 +57,60 @@ def adam_keeps_two_states_per_parameter() -> Evidence:
     )
 
 
-def mixed_precision_adam_costs_16_bytes_per_parameter() -> Evidence:
-    """bf16 weights + bf16 gradients + fp32 master copy + fp32 Adam m and v: 16 bytes per parameter,
-    measured on real tensors."""
-    half = _model(torch.bfloat16)
-    master = [p.detach().float().requires_grad_() for p in half.parameters()]  # fp32 copy the update is applied to
+def _nbytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _training_state_bytes(model: nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    """Every per-parameter tensor the training loop keeps between steps: weights, gradients, optimiser state."""
+    params = list(model.parameters())
+    return _nbytes(params) + _nbytes(p.grad for p in params) + _nbytes(_state_tensors(optimizer))
+
+
+def torch_amp_adamw_holds_16_bytes_per_parameter(seed: int = 0) -> Evidence:
+    """torch's own mixed-precision recipe (fp32 weights, a forward and backward under
+    torch.autocast(bfloat16), torch.optim.AdamW) holds 16 bytes per parameter between steps: the total
+    that ZeRO's 2 + 2 + 12 accounting and the formula give."""
+    model = _model(seed=seed)
+    adamw = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = randn(2, 8, 32, seed=seed, dtype=torch.float32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = model(x).float().pow(2).mean()
+        matmul_dtype = str(model.ffn.up(x).dtype)  # what autocast made of an fp32 Linear
+    loss.backward()
+    adamw.step()
+    n = count_parameters(model)
+
+    # The ZeRO paper's layout rebuilt by hand: bf16 weights and gradients, an fp32 master copy and
+    # fp32 Adam states on the master.
+    half = _model(torch.bfloat16, seed=seed)
+    master = [p.detach().float().requires_grad_() for p in half.parameters()]
     adam = torch.optim.Adam(master, lr=1e-3)
-    x = randn(2, 8, 32, dtype=torch.bfloat16)
-    half(x).float().pow(2).mean().backward()
+    half(x.bfloat16()).float().pow(2).mean().backward()
     for p32, p16 in zip(master, half.parameters(), strict=True):
         p32.grad = p16.grad.float()
     adam.step()
+    zero_layout = (_nbytes(half.parameters()) + _nbytes(p.grad for p in half.parameters())) / n
+    zero_layout += (_nbytes(master) + _nbytes(_state_tensors(adam))) / n
 
-    def nbytes(tensors) -> int:
-        return sum(t.numel() * t.element_size() for t in tensors)
-
-    n = count_parameters(half)
-    grads16 = [p.grad for p in half.parameters()]
-    measured = (nbytes(half.parameters()) + nbytes(grads16) + nbytes(master) + nbytes(_state_tensors(adam))) / n
-    # Natural shortcut: run Adam on the bf16 weights directly (no master copy, half-precision m and v).
+    # Natural shortcut: Adam run on the bf16 weights directly (no master copy, bf16 m and v).
     direct = torch.optim.Adam(half.parameters(), lr=1e-3)
     direct.step()
-    shortcut = (nbytes(half.parameters()) + nbytes(grads16) + nbytes(_state_tensors(direct))) / n
     return Evidence(
-        measured=measured,
-        expected=training_bytes_per_parameter(mixed_precision=True),
+        measured=_training_state_bytes(model, adamw),
+        expected=training_memory_bytes(n, training_bytes_per_parameter(mixed_precision=True)),
         comparison="equal",
-        derivation="theory: 2 (bf16 weight) + 2 (bf16 grad) + 4 (fp32 master) + 4 (m) + 4 (v)",
-        counterfactual="Adam on the bf16 weights directly (no fp32 master, bf16 states)",
-        counterfactual_measured=shortcut,
+        derivation="formula N · (2 + 2 + 4 + 4 + 4); ZeRO (Rajbhandari et al. 2020), section 3.1: 2Ψ + 2Ψ + 12Ψ",
+        counterfactual="Adam on bf16 weights directly (no fp32 master, bf16 m and v)",
+        counterfactual_measured=_training_state_bytes(half, direct),
         unit="bytes",
-        details={"7B model, weights+grads+Adam (GB)": training_memory_bytes(7e9) / 1e9},
+        details={
+            "parameters": n,
+            "bytes per parameter, torch AMP (fp32 w and g + AdamW m, v)": _training_state_bytes(model, adamw) / n,
+            "bytes per parameter, bf16 copy + fp32 master + Adam": zero_layout,
+            "7B model, weights + grads + Adam (GB)": training_memory_bytes(7e9) / 1e9,
+            "dtype of a Linear's output under autocast": matmul_dtype,
+        },
     )
 
 
@@ -95,3 +118,23 @@ if __name__ == "__main__":
     from answers.report import print_report
 
     print_report(__name__)
+
+
+def pure_fp32_adamw_holds_16_bytes_per_parameter_too(seed: int = 0) -> Evidence:
+    """Without mixed precision, a torch.optim.AdamW step on fp32 weights also leaves 16 bytes per parameter:
+    4 (weight) + 4 (gradient) + 4 (m) + 4 (v). Mixed precision saves activation memory and time, not this."""
+    model = _model(seed=seed)
+    adamw = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    _one_step(model, adamw, seed=seed)
+    n = count_parameters(model)
+    params = list(model.parameters())
+    return Evidence(
+        measured=_training_state_bytes(model, adamw),
+        expected=training_memory_bytes(n, training_bytes_per_parameter(mixed_precision=False)),
+        comparison="equal",
+        derivation="formula N · (4 + 4 + 4 + 4): fp32 weight, gradient and Adam's two moments",
+        counterfactual="the count that forgets the gradients (weights + Adam state only, the usual 12 B slip)",
+        counterfactual_measured=_nbytes(params) + _nbytes(_state_tensors(adamw)),
+        unit="bytes",
+        details={"parameters": n, "bytes per parameter": _training_state_bytes(model, adamw) / n},
+    )

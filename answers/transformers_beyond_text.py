@@ -23,18 +23,39 @@ def _patches(image: torch.Tensor, patch: int = PATCH) -> torch.Tensor:
     return F.unfold(image.unsqueeze(0), kernel_size=patch, stride=patch)[0].T
 
 
-def image_becomes_196_tokens_of_768_values() -> Evidence:
-    """A 3 × 224 × 224 image in 16 × 16 patches is a sequence of (224/16)² = 196 tokens of 3·16·16 = 768."""
-    image = randn(3, 224, 224)
-    pixels_as_tokens = image.flatten(1).T  # the naive alternative: one token per pixel
+def _patch_loop(image: torch.Tensor, patch: int = PATCH) -> torch.Tensor:
+    """The patches cut one by one, in raster order: token i·(W/p) + j is patch (i, j), channel by channel."""
+    _, height, width = image.shape
+    return torch.stack(
+        [
+            image[:, i : i + patch, j : j + patch].flatten()
+            for i in range(0, height, patch)
+            for j in range(0, width, patch)
+        ]
+    )
+
+
+def _gap(tokens: torch.Tensor, reference: torch.Tensor) -> float:
+    """Largest element difference, or infinity when the shapes (token count, token size) differ."""
+    return (tokens - reference).abs().max().item() if tokens.shape == reference.shape else float("inf")
+
+
+def image_becomes_196_tokens_of_768_values(seed: int = 0) -> Evidence:
+    """A 3 × 224 × 224 image in 16 × 16 patches is a sequence of (224/16)² = 196 tokens of 3·16·16 = 768
+    values, token 14·i + j holding patch (i, j). A plain reshape to (196, 768) has the same shape but each of
+    its rows is a strip of one channel's pixels, not a patch: the shape alone proves nothing."""
+    image = randn(3, 224, 224, seed=seed)
+    reference = _patch_loop(image)
     return Evidence(
-        measured=tuple(_patches(image).shape),
-        expected=((224 // PATCH) ** 2, 3 * PATCH * PATCH),
-        comparison="equal",
-        derivation="theory: (H/p)·(W/p) patches of C·p² values",
-        counterfactual="every pixel a token",
-        counterfactual_measured=tuple(pixels_as_tokens.shape),
+        measured=_gap(_patches(image), reference),
+        expected=0.0,
+        comparison="abs",
+        tolerance=0.0,  # the same pixels copied, no arithmetic
+        derivation="a Python loop slicing image[:, 16i:16i+16, 16j:16j+16] for i, j in raster order",
+        counterfactual="image.reshape(196, 768): the right shape from a plain reshape",
+        counterfactual_measured=_gap(image.reshape(-1, 3 * PATCH * PATCH), reference),
         details={
+            "tokens × values per token": tuple(reference.shape),
             "tokens with the class token": (224 // PATCH) ** 2 + 1,
             "attention scores per head, patches": 196**2,
             "attention scores per head, pixels": (224 * 224) ** 2,
@@ -42,10 +63,10 @@ def image_becomes_196_tokens_of_768_values() -> Evidence:
     )
 
 
-def patch_embedding_is_a_strided_convolution(d_model: int = 64) -> Evidence:
+def patch_embedding_is_a_strided_convolution(d_model: int = 64, seed: int = 0) -> Evidence:
     """Projecting flattened patches with one shared matrix equals Conv2d(kernel = stride = 16), as ViT implements it."""
-    image = randn(3, 64, 64, seed=1)
-    conv = seeded_module(lambda: nn.Conv2d(3, d_model, PATCH, stride=PATCH))
+    image = randn(3, 64, 64, seed=1000 * seed + 1)
+    conv = seeded_module(lambda: nn.Conv2d(3, d_model, PATCH, stride=PATCH), seed=seed)
     with torch.no_grad():
         by_conv = conv(image.unsqueeze(0)).flatten(2)[0].T  # (16 patches, d_model)
         weight, bias = conv.weight.flatten(1), conv.bias  # (d_model, 3·16·16)
@@ -63,13 +84,15 @@ def patch_embedding_is_a_strided_convolution(d_model: int = 64) -> Evidence:
     )
 
 
-def encoder_alone_ignores_where_patches_are(d_model: int = 96) -> Evidence:
+def encoder_alone_ignores_where_patches_are(d_model: int = 96, seed: int = 0) -> Evidence:
     """Without position embeddings, shuffling the patches only shuffles the encoder's outputs: the 2-D
     layout reaches the model solely through the positions ViT adds."""
-    layer = seeded_module(lambda: nn.TransformerEncoderLayer(d_model, 4, 2 * d_model, dropout=0.0, batch_first=True))
-    tokens = randn(1, 16, d_model, seed=2)  # 16 patch embeddings
-    positions = randn(1, 16, d_model, seed=3)  # a learned position table, one row per patch
-    order = torch.randperm(16, generator=torch.Generator().manual_seed(4))
+    layer = seeded_module(
+        lambda: nn.TransformerEncoderLayer(d_model, 4, 2 * d_model, dropout=0.0, batch_first=True), seed=seed
+    )
+    tokens = randn(1, 16, d_model, seed=1000 * seed + 2)  # 16 patch embeddings
+    positions = randn(1, 16, d_model, seed=1000 * seed + 3)  # a learned position table, one row per patch
+    order = torch.randperm(16, generator=torch.Generator().manual_seed(1000 * seed + 4))
 
     def shuffle_gap(pos: torch.Tensor) -> float:
         with torch.no_grad():

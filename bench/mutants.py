@@ -248,6 +248,29 @@ SEMANTIC = [
             "return sum(p.numel() for p in module.parameters() if p.dim() > 1)",
         ),
     ),
+    semantic(
+        "online-softmax-without-rescale",
+        "the online softmax forgets to rescale earlier blocks when the running maximum rises",
+        (
+            "correction = torch.exp(running_max - new_max) if rescale else torch.ones_like(new_max)",
+            "correction = torch.ones_like(new_max)",
+        ),
+    ),
+    semantic(
+        "online-softmax-keeps-first-maximum",
+        "the online softmax never updates its running maximum (stale reference after the first block)",
+        ("        running_max = new_max\n", "        running_max = running_max.clamp(min=new_max.amin())\n"),
+    ),
+    semantic(
+        "linear-attention-without-normaliser",
+        "kernelised attention without its φ(Q)·Σφ(k) normaliser",
+        ("    return (phi_q @ state) / normaliser", "    return phi_q @ state"),
+    ),
+    semantic(
+        "linear-attention-raw-features",
+        "kernelised attention with the identity feature map (weights may be negative)",
+        ("    return F.elu(x) + 1", "    return x"),
+    ),
 ]
 
 

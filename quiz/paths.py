@@ -8,8 +8,16 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+# `quiz` and `answers` sit side by side, in a checkout and in site-packages alike.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_QUESTIONS = PROJECT_ROOT / "questions"
+# A wheel carries the cards and the site's config inside the package (pyproject's force-include); a checkout
+# (or an editable install of it) has them at the top level, where the owner's layout puts them. For a package
+# installed as files, importlib.resources.files("quiz") is exactly this folder, and importing importlib.resources
+# would add ~60 ms to every start-up.
+_WHEEL_BANK = Path(__file__).resolve().parent / "_bank"
+INSTALLED_FROM_WHEEL = _WHEEL_BANK.is_dir()
+BANK_ROOT = _WHEEL_BANK if INSTALLED_FROM_WHEEL else PROJECT_ROOT
+DEFAULT_QUESTIONS = BANK_ROOT / "questions"
 DEFAULT_ANSWERS = PROJECT_ROOT / "answers"
 APP_NAME = "transformer-proofs"
 CACHE_ENV = "QUIZ_CACHE_DIR"

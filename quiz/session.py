@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from pathlib import Path
 
 from quiz.cache import CardView, ChoiceView, NumericView
-from quiz.numeric import NumericInstance, draw, format_quantity
-from quiz.store import Progress, Store
+from quiz.numeric import NumericInstance, draw, format_quantity, percent
+from quiz.store import NotSavedError, Progress, Store, Unsaved
 from quiz.vocab import CHOICE_LETTERS
 
 
@@ -80,16 +81,29 @@ class Question:
         return Outcome(False, Grade.AGAIN, f"{why}\nThe answer: {right.text}", f"{letter}: {picked.text}")
 
     def check_numeric(self, text: str) -> Outcome:
-        """Grade a typed value; raises AnswerFormatError (ask again) when it cannot be read."""
+        """Grade a typed value; raises AnswerFormatError (ask again) when it cannot be read.
+
+        Right → Good; the right figure in the other unit convention (64 KB for 64 KiB) → right but Hard; within 10 %
+        → not right, but Hard rather than a lapse; otherwise Again. The feedback says how the answer was read, names
+        the gap, and ends with the working for the drawn numbers."""
         assert self.numeric is not None
-        right, given = self.numeric.check(text)
-        unit = self.numeric.unit
-        expected = format_quantity(self.numeric.expected, unit)
-        if right:
-            feedback = f"{format_quantity(given, unit)} — right (expected {expected})"
+        instance = self.numeric
+        reading, judgement = instance.grade(text)
+        unit = instance.unit
+        given, expected = format_quantity(reading.value, unit), format_quantity(instance.expected, unit)
+        lines = [f"({note})" for note in reading.notes]
+        if judgement.status == "right":
+            lines.insert(0, f"{given} (expected {expected})")
         else:
-            feedback = f"{format_quantity(given, unit)} — expected {expected} (±{self.numeric.tolerance:.0%})"
-        return Outcome(right, Grade.GOOD if right else Grade.AGAIN, feedback, f"{text.strip()} → {given:.6g}")
+            lines.insert(0, f"{given} — expected {expected} ({percent(instance.tolerance)})")
+            if judgement.gap:
+                lines.append(judgement.gap[0].upper() + judgement.gap[1:] + ".")
+        if instance.steps:
+            lines.append("Working: " + instance.steps[0])
+            lines += ["  " + step for step in instance.steps[1:]]
+        right = judgement.status in ("right", "convention")
+        grade = {"right": Grade.GOOD, "convention": Grade.HARD, "close": Grade.HARD}.get(judgement.status, Grade.AGAIN)
+        return Outcome(right, grade, "\n".join(lines), f"{text.strip()[:80]} → {reading.value:.6g}")
 
 
 def make_question(card: CardView, kind: Kind, reason: Reason, rng: random.Random) -> Question:
@@ -147,18 +161,20 @@ class Answered:
     question: Question
     grade: Grade
     correct: bool | None
-    progress: Progress
+    progress: Progress | None  # None while the answer is kept, not yet saved (Session.unsaved)
 
 
 @dataclass
 class Session:
-    """Questions being asked, and the answers given so far (each already saved)."""
+    """Questions being asked, and the answers given so far: each saved as it is given, or, when the database
+    will not take it, kept in ``unsaved``, retried with the next answer and by ``finish``."""
 
     store: Store
     questions: list[Question]
     clock: Callable[[], datetime]
     mode: str = "take"
     answered: list[Answered] = field(default_factory=list)
+    unsaved: list[Unsaved] = field(default_factory=list)
 
     def answer(
         self,
@@ -168,22 +184,52 @@ class Session:
         detail: str | None = None,
         seconds: float | None = None,
     ) -> Answered:
+        """Save the answer; raises NotSavedError (the answer kept in ``unsaved``) when the database will not."""
         card = question.card
-        saved = self.store.record(
-            card.id,
-            card.topic,
-            card.content_hash,
-            question.kind.value,
-            int(grade),
-            now=self.clock(),
-            correct=correct,
-            seconds=seconds,
-            mode=self.mode,
-            detail=detail,
-        )
+        if self.unsaved:  # earlier answers first, so each card's reviews are written in the order given
+            self.unsaved = self.store.retry(self.unsaved)
+        try:
+            if self.unsaved:
+                raise NotSavedError(
+                    f"{self.store.path} still cannot be written",
+                    self.store.answer_of(
+                        card.id,
+                        card.topic,
+                        card.content_hash,
+                        question.kind.value,
+                        int(grade),
+                        now=self.clock(),
+                        correct=correct,
+                        seconds=seconds,
+                        mode=self.mode,
+                        detail=detail,
+                    ),
+                )
+            saved = self.store.record(
+                card.id,
+                card.topic,
+                card.content_hash,
+                question.kind.value,
+                int(grade),
+                now=self.clock(),
+                correct=correct,
+                seconds=seconds,
+                mode=self.mode,
+                detail=detail,
+            )
+        except NotSavedError as problem:
+            self.unsaved.append(problem.answer)
+            self.answered.append(Answered(question, grade, correct, None))
+            raise
         result = Answered(question, grade, correct, saved)
         self.answered.append(result)
         return result
+
+    def finish(self) -> Path | None:
+        """Retry the answers kept unsaved; write those that still fail to the recovery file and return its path."""
+        if self.unsaved:
+            self.unsaved = self.store.retry(self.unsaved)
+        return self.store.keep(self.unsaved) if self.unsaved else None
 
     def summary(self) -> dict[str, int]:
         return {g.name.lower(): sum(a.grade == g for a in self.answered) for g in Grade}

@@ -19,6 +19,8 @@ class Topic(StrEnum):
     INFERENCE = "inference"
     TRAINING = "training"
     SCALE = "scale"
+    TOKENIZATION = "tokenization"
+    NUMERICS = "numerics"
 
     @property
     def title(self) -> str:
@@ -38,6 +40,8 @@ TOPIC_TITLES = {
     Topic.INFERENCE: "Inference and serving",
     Topic.TRAINING: "Training",
     Topic.SCALE: "Scale and parameters",
+    Topic.TOKENIZATION: "Tokenisation",
+    Topic.NUMERICS: "Number formats and precision",
 }
 
 

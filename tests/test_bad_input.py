@@ -4,6 +4,7 @@ loses nothing. The last test keeps the document honest: it must quote every mess
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from conftest import VALID_CARD, VALID_MODULE, DeckBuilder
 
 from quiz.cli import main
+from quiz.vocab import Topic
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "bad-input.md"
 
@@ -101,6 +103,18 @@ def database(kind: str):
             db.close()
         elif kind == "folder":
             path.mkdir()
+        elif kind == "empty":
+            path.write_bytes(b"")
+        elif kind == "bad value":
+            deck.card()
+            deck.module()
+            assert (
+                CliRunner().invoke(main, ["take", "--db", str(path), *deck_args(deck)], input="\n3\nq\n").exit_code == 0
+            )
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("UPDATE cards SET due = 'garbage'")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # settle the file, so "untouched" is checkable
+            db.close()
         deck.card()
         deck.module()
         return ["take", "--db", str(path), *deck_args(deck)]
@@ -279,9 +293,8 @@ CASES = [
     Case(
         "an unknown topic",
         valid("list", "--topic", "vibes"),
-        "Error: Invalid value for '--topic': 'vibes' is not one of 'attention-core', 'scaling', 'multi-head', "
-        "'positional', 'masking', 'variants', 'sublayers', 'complexity', 'efficient-attention', 'inference', "
-        "'training', 'scale'.",
+        # Every topic, in the vocabulary's order: a new topic changes this message, and the doc must follow.
+        "Error: Invalid value for '--topic': 'vibes' is not one of " + ", ".join(f"'{t}'" for t in Topic) + ".",
         exit_code=2,
     ),
     Case(
@@ -427,7 +440,7 @@ CASES = [
     Case(
         "a database from a newer quiz",
         database("newer"),
-        "Error: progress.sqlite3 was written by a newer quiz (schema 99, this one reads 1); it was left untouched "
+        "Error: progress.sqlite3 was written by a newer quiz (schema 99, this one reads 2); it was left untouched "
         "(pass --db PATH to use another file)",
     ),
     Case(
@@ -435,6 +448,27 @@ CASES = [
         database("folder"),
         "Error: Invalid value for '--db': File 'progress.sqlite3' is a directory.",
         exit_code=2,
+    ),
+    Case(
+        "an empty file given as the database",
+        database("empty"),
+        "Error: progress.sqlite3 is an empty file, not a quiz progress database (delete it if you made it); it was "
+        "left untouched (pass --db PATH to use another file)",
+    ),
+    Case(
+        "a value in the progress database this quiz never writes",
+        database("bad value"),
+        "Error: progress.sqlite3: the due date of card 'tiny-card' is 'garbage', which this quiz never writes; the "
+        "file was edited or damaged. Restore a backup, or pass --db PATH to start another file (this one was left "
+        "untouched)",
+    ),
+    Case(
+        "--db :memory:",
+        valid("take", "--db", ":memory:", "--type", "recall"),
+        "Nothing was saved: --db :memory: keeps answers in memory only.",
+        exit_code=0,
+        input="\n3\nq\n",
+        seen_in="output",
     ),
     # ---- interrupted sessions
     Case(
@@ -488,3 +522,36 @@ def test_the_document_quotes_every_message_verbatim():
     text = DOC.read_text(encoding="utf-8")
     missing = [case.name for case in CASES if f"`{case.message}`" not in text]
     assert not missing, f"docs/bad-input.md lacks the exact message for: {missing}"
+
+
+def test_database_messages_that_need_another_process_or_user_are_quoted_verbatim(sandbox, monkeypatch, tmp_path):
+    """Locked, read-only and a clock off the calendar: produced for real here (test_store.py checks each case
+    end to end), and the document must quote them exactly."""
+    from quiz.store import Store
+
+    text = DOC.read_text(encoding="utf-8")
+    argv = valid("stats")(sandbox)
+    assert CliRunner().invoke(main, [*argv, "--db", "progress.sqlite3"]).exit_code == 0
+    monkeypatch.setattr(Store, "busy_timeout", 0.1)
+    holder = sqlite3.connect("progress.sqlite3", isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("COMMIT")
+    locked = CliRunner().invoke(main, [*argv, "--db", "progress.sqlite3"])
+    holder.close()
+    access = os.access
+
+    def no_write(path, mode, **kwargs) -> bool:  # as a user without write permission on the database
+        return access(path, mode, **kwargs) and not (mode & os.W_OK and str(path).endswith("progress.sqlite3"))
+
+    take = ["take", "--db", "progress.sqlite3", *argv[1:]]
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "access", no_write)
+        read_only = CliRunner().invoke(main, take, input="\n3\nq\n")
+    with monkeypatch.context() as patch:
+        patch.setenv("QUIZ_NOW", "9999-12-31T23:00")
+        clock = CliRunner().invoke(main, [*argv, "--db", "progress.sqlite3"])
+    for result in (locked, read_only, clock):
+        assert result.exit_code == 1
+        line = result.stderr.splitlines()[0]
+        assert f"`{line}`" in text, f"docs/bad-input.md lacks: {line}"

@@ -109,3 +109,31 @@ def test_every_formula_is_exercised_by_some_proof_module():
     sources = "\n".join(p.read_text() for p in DEFAULT_ANSWERS.glob("*.py") if p.stem not in SHARED)
     unchecked = sorted(name for name in FORMULAS if not re.search(rf"\b{name}\b", sources))
     assert not unchecked, f"formulas no proof module uses: {unchecked}"
+
+
+def _shown_text(value: object, field: str = "") -> list[tuple[str, str]]:
+    """Every string a reader can see on a card (the internal `audit` id excluded), with its field path."""
+    if isinstance(value, str):
+        return [(field, value)]
+    if isinstance(value, list):
+        return [item for i, v in enumerate(value) for item in _shown_text(v, f"{field}[{i}]")]
+    if hasattr(value, "model_dump"):
+        return [
+            item
+            for name in type(value).model_fields
+            if name != "audit"
+            for item in _shown_text(getattr(value, name), f"{field}.{name}".lstrip("."))
+        ]
+    return []
+
+
+def test_no_card_names_a_source_by_seed_number_or_audit_id():
+    """Sources are named for people (a document's title and section), never "seed 000, line 38" or "C30"."""
+    internal = re.compile(r"\bseeds? 0\d\d\b|\blines? \d+\b|\baudit\b|\bC\d{1,3}\b", re.IGNORECASE)
+    found = [
+        f"{card.id}: {field}: {text[:60]!r}"
+        for card in DECK
+        for field, text in _shown_text(card)
+        if internal.search(text)
+    ]
+    assert not found, "\n".join(found)

@@ -90,11 +90,18 @@ def test_a_numeric_answer_is_right_in_any_unit_that_means_the_same(env, typed):
     assert reviews(env.db) == [("sqrt-dk-scaling", "numeric", 3, 1, "take")]
 
 
-def test_a_numeric_answer_outside_the_tolerance_is_wrong_and_shows_the_value(env):
-    result = run("take", "--questions", str(env.deck), "--type", "numeric", input="2 GB\n\n")
+def test_a_numeric_answer_outside_the_tolerance_is_wrong_and_shows_the_value_and_the_working(env):
+    result = run("take", "--questions", str(env.deck), "--type", "numeric", input="3 GiB\n\n")
     assert "Not quite" in result.output
-    assert "2 GiB (2,147,483,648 B)" in result.output  # 2 GB is 7 % short: outside the 2 % tolerance
+    assert "2 GiB (2,147,483,648 B)" in result.output
+    assert "Working: " in result.output and "= 2,147,483,648" in result.output
     assert reviews(env.db) == [("sqrt-dk-scaling", "numeric", 1, 0, "take")]
+
+
+def test_gb_for_gib_is_the_right_figure_in_the_other_convention_graded_hard_not_a_lapse(env):
+    result = run("take", "--questions", str(env.deck), "--type", "numeric", input="2 GB\n\n")
+    assert "other convention" in result.output  # 2 GB is 7 % short of 2 GiB: the arithmetic was right
+    assert reviews(env.db) == [("sqrt-dk-scaling", "numeric", 2, 1, "take")]
 
 
 def test_an_unreadable_numeric_answer_is_asked_again_not_marked_wrong(env):
@@ -344,7 +351,7 @@ def test_export_anki_writes_an_apkg_with_stable_note_ids(env, tmp_path):
             return sorted(con.execute("SELECT guid, mid, flds FROM notes").fetchall())
 
     a, b = notes(first), notes(second)
-    assert len(a) == 2
+    assert len(a) == 3  # two cards and the numeric question of one
     assert [(g, m) for g, m, _ in a] == [(g, m) for g, m, _ in b]
     assert any("\\(" in flds for _, _, flds in a)  # math kept for MathJax
 

@@ -138,3 +138,41 @@ def test_swiglu_and_rmsnorm_compute_their_definitions():
     assert close(ffn(x), expected) < TIGHT
     norm = ref.RMSNorm(8).double()
     assert close(norm(x), x / x.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt()) < TIGHT
+
+
+def test_online_softmax_attention_matches_torch_scaled_dot_product_attention():
+    # ×3 spreads the scores over several units, so the running maximum really moves between blocks.
+    q, k, v = (3 * ref.randn(2, 3, 50, 8, seed=s) for s in range(24, 27))
+    expected = F.scaled_dot_product_attention(q, k, v)
+    assert close(ref.online_softmax_attention(q, k, v, block=16), expected) < TIGHT  # 50 keys: a ragged last block
+    assert close(ref.online_softmax_attention(q, k, v, block=16, rescale=False), expected) > 1e-2
+
+
+def test_linear_attention_matches_a_float64_loop_over_pairs():
+    q, k, v = (ref.randn(2, 6, 4, seed=s) for s in range(27, 30))
+    phi = lambda x: F.elu(x) + 1  # noqa: E731
+    expected = torch.empty_like(v)
+    for b in range(2):
+        for i in range(6):
+            weights = [float(phi(q[b, i]) @ phi(k[b, j])) for j in range(6)]
+            expected[b, i] = sum(w * v[b, j] for j, w in enumerate(weights)) / sum(weights)
+    assert close(ref.linear_attention(q, k, v), expected) < TIGHT
+
+
+def test_count_flops_counts_two_flops_per_multiply_add_forward_and_backward():
+    a, b = ref.randn(3, 5, seed=30).requires_grad_(), ref.randn(5, 7, seed=31)
+    assert ref.count_flops(torch.matmul, a, b) == 2 * 3 * 5 * 7
+    # The backward of a @ b needs ∂a = g bᵀ only (b needs no gradient): one more product of the same size.
+    assert ref.count_flops(lambda: (a @ b).sum().backward()) == 2 * (2 * 3 * 5 * 7)
+
+
+def test_largest_intermediate_sees_the_score_matrix_of_naive_attention():
+    q = ref.randn(1, 2, 32, 4, seed=32)
+    assert ref.largest_intermediate(ref.attend, q, q, q) == 2 * 32 * 32
+    assert ref.largest_intermediate(ref.online_softmax_attention, q, q, q, block=8) == 2 * 32 * 8
+
+
+def test_online_softmax_attention_returns_the_logsumexp_of_the_scores():
+    q, k, v = (ref.randn(1, 2, 20, 4, seed=s) for s in range(33, 36))
+    _, lse = ref.online_softmax_attention(q, k, v, block=8, return_logsumexp=True)
+    assert close(lse, torch.logsumexp(ref.attention_scores(q, k), dim=-1, keepdim=True)) < TIGHT

@@ -125,10 +125,12 @@ def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def open_store(db: Path | None) -> Store:
-    from quiz.store import Store, default_db_path
+def open_store(db: Path | None, source: DeckSource | None = None, *, writing: bool = False) -> Store:
+    """The progress database, holding ``source``'s deck's progress; ``writing`` refuses one that cannot take
+    answers before the first question."""
+    from quiz.store import OWN_DECK, Store, deck_key, default_db_path
 
-    return Store(db or default_db_path())
+    return Store(db or default_db_path(), deck=deck_key(source.questions) if source else OWN_DECK, writing=writing)
 
 
 def filters(command: Callable[..., Any]) -> Callable[..., Any]:

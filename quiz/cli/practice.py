@@ -44,15 +44,58 @@ class _Stop:
 
 
 @contextmanager
-def _stoppable():
+def _stoppable(session: Session):
     stop = _Stop()
     try:
         yield stop
     except _Quit:
-        err.print("\nStopped. Every answer you gave is saved.")
+        err.print("\nStopped. " + _saved_note(session), markup=False, highlight=False)
     except (click.Abort, KeyboardInterrupt):
-        err.print("\nInterrupted. Every answer you gave is saved.")
+        err.print("\nInterrupted. " + _saved_note(session), markup=False, highlight=False)
         stop.interrupted = True
+    else:
+        if session.store.in_memory or session.unsaved:
+            err.print(_saved_note(session), markup=False, highlight=False)
+
+
+def _saved_note(session: Session) -> str:
+    """What became of the answers: saved, or kept in a recovery file (named, with each answer), or nothing."""
+    if session.store.in_memory:
+        return "Nothing was saved: --db :memory: keeps answers in memory only."
+    try:
+        kept = session.finish()
+    except QuizError as problem:
+        answers = "; ".join(a.describe() for a in session.unsaved)
+        return f"{len(session.unsaved)} answers could not be saved, nor kept in a file ({problem}): {answers}."
+    if kept is None:
+        return "Every answer you gave is saved."
+    answers = "; ".join(a.describe() for a in session.unsaved)
+    return (
+        f"{len(session.unsaved)} answers could not be saved ({answers}). They are kept in {kept}; the next "
+        "quiz take or interview with this database saves them first."
+    )
+
+
+def _answer(session: Session, question: Question, *args) -> None:
+    """Save an answer; when the database will not take it, say exactly what was kept, and go on."""
+    from quiz.store import NotSavedError
+
+    try:
+        session.answer(question, *args)
+    except NotSavedError as problem:
+        err.print(
+            f"Not saved yet: {problem.answer.describe()}. {problem}. It is kept, and saved with your next answer "
+            "or at the end.",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _opened(store) -> None:
+    if store.in_memory:
+        err.print("--db :memory: keeps answers in memory only; they are gone when the session ends.")
+    if store.recovered:
+        err.print(f"Saved {store.recovered} answers kept from an earlier session.")
 
 
 def _cards(source: DeckSource, topic: str | None, tag: str | None, difficulty: str | None) -> list[CardView]:
@@ -143,15 +186,16 @@ def _ask_choice(question: Question) -> Outcome:
 
 
 def _ask_numeric(question: Question) -> Outcome:
-    from quiz.numeric import AnswerFormatError
+    from quiz.numeric import EXAMPLES, AnswerFormatError
 
     assert question.numeric is not None
-    out.print(f"Answer in {question.numeric.unit}; forms like 2 GiB, 175B params, 3.1e23 or 1,024 are understood.")
+    unit = question.numeric.unit
+    out.print(f"Answer in {unit} (forms like {EXAMPLES.get(unit, '2.5 or 1,024')}).", markup=False, highlight=False)
     while True:
         try:
             return question.check_numeric(_ask("Your answer"))
-        except AnswerFormatError as problem:
-            err.print(f"{problem} — try again.")
+        except AnswerFormatError as problem:  # typed text may hold [/] or escapes: never read it as markup
+            err.print(f"{problem} — try again.", markup=False, highlight=False)
 
 
 def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grade:
@@ -174,7 +218,7 @@ def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grad
 
 
 def _ask_question(session: Session, question: Question, position: str, source: DeckSource, interview: bool = False):
-    """Ask one question, save the answer, and return what was saved."""
+    """Ask one question and save the answer (or keep it, when the database will not take it)."""
     from quiz.cli.views import question_panel, verdict
     from quiz.session import Kind, Reason
 
@@ -189,13 +233,13 @@ def _ask_question(session: Session, question: Question, position: str, source: D
     start = time.monotonic()
     if question.kind is Kind.RECALL:
         grade = _ask_recall(question, source, interview)
-        return session.answer(question, grade, seconds=time.monotonic() - start)
+        _answer(session, question, grade, None, None, time.monotonic() - start)
+        return
     outcome = _ask_choice(question) if question.kind is Kind.CHOICE else _ask_numeric(question)
     out.print(verdict(outcome.correct, outcome.feedback))
-    saved = session.answer(question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
+    _answer(session, question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
     if not interview:
         _after_menu(card, source, allow_answer=True)
-    return saved
 
 
 def _next_due_note(progress) -> str:
@@ -237,7 +281,8 @@ def take(
     from quiz.store import now_utc
 
     cards = _cards(source, topic, tag, difficulty)
-    store = open_store(db)
+    store = open_store(db, source, writing=True)
+    _opened(store)
     try:
         progress = store.progress()
         questions = plan(
@@ -254,7 +299,7 @@ def take(
             out.print(_next_due_note({c.id: progress[c.id] for c in cards if c.id in progress}))
             return
         session = Session(store, questions, clock=now_utc)
-        with _stoppable() as stop:
+        with _stoppable(session) as stop:
             for number, question in enumerate(questions, 1):
                 _ask_question(session, question, f"{number}/{len(questions)} · {question.kind}", source)
         summary = session.summary()
@@ -263,6 +308,8 @@ def take(
             + ", ".join(f"{n} {name}" for name, n in summary.items())
         )
         stop.exit_if_interrupted()
+        if session.unsaved:
+            sys.exit(1)
     finally:
         store.close()
 
@@ -293,14 +340,15 @@ def interview(
     from quiz.store import now_utc
 
     cards = _cards(source, topic, tag, difficulty)
-    store = open_store(db)
+    store = open_store(db, source, writing=True)
+    _opened(store)
     try:
         questions = plan_interview(cards, minutes, seed)
         session = Session(store, questions, clock=now_utc, mode="interview")
         out.print(f"Mock interview: {len(questions)} questions in {minutes} minutes. q or Ctrl-C stops.")
         start = time.monotonic()
         deadline = start + minutes * 60
-        with _stoppable() as stop:
+        with _stoppable(session) as stop:
             for number, question in enumerate(questions, 1):
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -310,6 +358,8 @@ def interview(
                 _ask_question(session, question, position, source, interview=True)
         _print_report(report(session.answered, len(questions), time.monotonic() - start))
         stop.exit_if_interrupted()
+        if session.unsaved:
+            sys.exit(1)
     finally:
         store.close()
 

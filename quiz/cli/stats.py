@@ -29,7 +29,7 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     from quiz.store import now_utc
 
     cards = load_index(source.questions, source.answers)
-    with open_store(db) as store:
+    with open_store(db, source) as store:
         result = compute(cards, store.progress(), store.reviews(), now_utc())
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))

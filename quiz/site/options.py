@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from quiz.errors import QuizError
-from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, PROJECT_ROOT, cache_dir
+from quiz.paths import BANK_ROOT, DEFAULT_ANSWERS, DEFAULT_QUESTIONS, INSTALLED_FROM_WHEEL, cache_dir
 
-SITE_DIR = PROJECT_ROOT / "site"
+SITE_DIR = BANK_ROOT / "site"
 MKDOCS_YML = SITE_DIR / "mkdocs.yml"
 HOOK = SITE_DIR / "hooks.py"
 STATIC_ASSETS = SITE_DIR / "assets"  # hand-written CSS and JS, copied into every generated docs folder
-DEFAULT_DOCS = SITE_DIR / "docs"
-DEFAULT_OUTPUT = SITE_DIR / "build"
+# A checkout builds into site/docs and site/build, as the README says; an installed package is never written
+# to, so there the generated pages and the site go to the user cache folder.
+_WORK = cache_dir() / "site" if INSTALLED_FROM_WHEEL else SITE_DIR
+DEFAULT_DOCS = _WORK / "docs"
+DEFAULT_OUTPUT = _WORK / "build"
 
 
 class SiteError(QuizError):

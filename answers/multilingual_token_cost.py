@@ -1,0 +1,85 @@
+"""The multilingual cost of a tokenizer: UTF-8 spends 1–4 bytes per character depending on the script, and
+a byte-level BPE trained on English has no merges for other scripts, so their text costs one token per byte.
+"""
+
+from __future__ import annotations
+
+from answers.bpe_wordpiece_sentencepiece import CORPUS, encode, train_bpe
+from answers.evidence import Evidence
+from answers.formulas.tokenization import utf8_bytes
+
+__all__ = ["utf8_bytes"]
+
+# One sample per script, each a single UTF-8 width: ASCII, Cyrillic, Greek, Devanagari, CJK, emoji.
+SCRIPTS = {
+    "English": "cat",
+    "Russian": "кошка",
+    "Greek": "γάτα",
+    "Hindi": "बिल्ली",
+    "Chinese": "猫咪",
+    "emoji": "🐈🍓",
+}
+# "The dog and the cat sat in the sun." in English and Russian.
+ENGLISH = "the dog and the cat sat in the sun."
+RUSSIAN = "собака и кошка сидели на солнце."
+MERGES = 200
+
+
+def _bytes_per_character(count: str) -> tuple[float, ...]:
+    per_script = []
+    for text in SCRIPTS.values():
+        if count == "formula":
+            per_script.append(sum(utf8_bytes(ord(c)) for c in text) / len(text))
+        elif count == "encoder":
+            per_script.append(len(text.encode("utf-8")) / len(text))
+        else:  # the slip: take the string's length for its size
+            per_script.append(len(text) / len(text))
+    return tuple(per_script)
+
+
+def utf8_bytes_per_character_depend_on_the_script() -> Evidence:
+    """Python's UTF-8 encoder spends 1 byte per character on English, 2 on Russian and Greek, 3 on Hindi and
+    Chinese, 4 on emoji — exactly the code-point ranges of the UTF-8 formula; len(text) counts 1 for all."""
+    return Evidence(
+        measured=_bytes_per_character("encoder"),
+        expected=_bytes_per_character("formula"),
+        comparison="equal",
+        derivation="formula utf8_bytes from the code-point ranges (U+0080, U+0800, U+10000)",
+        counterfactual="string length (characters) taken as the size in bytes",
+        counterfactual_measured=_bytes_per_character("length"),
+        unit="bytes per character",
+        details={name: len(text.encode()) / len(text) for name, text in SCRIPTS.items()},
+    )
+
+
+def _tokens(text: str, corpus: str) -> int:
+    return len(encode(text, train_bpe(corpus, MERGES)[0]))
+
+
+def english_trained_bpe_spends_a_token_per_byte_on_russian() -> Evidence:
+    """A byte-level BPE trained on English encodes a Russian sentence at exactly one token per UTF-8 byte
+    (≈ 2 per letter): no merge ever saw Cyrillic bytes. Trained on English plus that Russian text, the same
+    number of merges compresses it below its byte count."""
+    bilingual = CORPUS + (RUSSIAN + " ") * 20
+    english_tokens = _tokens(ENGLISH, CORPUS)
+    russian_tokens = _tokens(RUSSIAN, CORPUS)
+    return Evidence(
+        measured=russian_tokens,
+        expected=len(RUSSIAN.encode("utf-8")),
+        comparison="equal",
+        derivation="Python's UTF-8 encoder: the sentence's byte count",
+        counterfactual="the same merge budget trained on English plus Russian",
+        counterfactual_measured=_tokens(RUSSIAN, bilingual),
+        unit="tokens",
+        details={
+            "English sentence: characters, tokens": f"{len(ENGLISH)}, {english_tokens}",
+            "Russian sentence: characters, tokens": f"{len(RUSSIAN)}, {russian_tokens}",
+            "Russian / English tokens": round(russian_tokens / english_tokens, 2),
+        },
+    )
+
+
+if __name__ == "__main__":
+    from answers.report import print_report
+
+    print_report(__name__)

@@ -20,7 +20,7 @@ from quiz import rules
 from quiz.errors import QuizError
 from quiz.filters import UnknownCard, find, select  # noqa: F401  (UnknownCard re-exported)
 from quiz.models import Card, Location
-from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, PROJECT_ROOT, is_own_answers, shown_path  # noqa: F401
+from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, PROJECT_ROOT, is_own_answers, module_too_big, shown_path  # noqa: F401
 from quiz.rules import (  # noqa: F401  (re-exported)
     MAX_CARD_KIB,
     RESERVED_MODULES,
@@ -364,7 +364,7 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
 
     def outline_of(path: Path) -> ModuleOutline | None:
         if path not in outlines:
-            outlines[path] = outline(path) if path.is_file() else None
+            outlines[path] = outline(path) if path.is_file() and not module_too_big(path) else None
         return outlines[path]
 
     scope = Scope(

@@ -4,7 +4,9 @@ command line can name the defaults without importing quiz.deck (yaml, pydantic).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 # `quiz` and `answers` sit side by side, in a checkout and in site-packages alike.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,7 @@ DEFAULT_QUESTIONS = BANK_ROOT / "questions"
 DEFAULT_ANSWERS = PROJECT_ROOT / "answers"
 APP_NAME = "transformer-proofs"
 CACHE_ENV = "QUIZ_CACHE_DIR"
+MAX_MODULE_KIB = 512  # the largest real proof module is ~17 KiB; reading (or importing) a huge one costs its size twice
 
 
 def cache_dir() -> Path:
@@ -43,3 +46,47 @@ def shown_path(path: Path) -> str:
     except ValueError:
         return str(path)
     return relative if relative != "." else os.path.abspath(path)
+
+
+def module_too_big(path: Path) -> str | None:
+    """Why the proof module at ``path`` is not read, if it is too big to be (rule PROOF006): checked before
+    anything reads or imports it."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if size > MAX_MODULE_KIB * 1024:
+        limit = f"a proof module must be under {MAX_MODULE_KIB} KiB"
+        return f"proof module {shown_path(path)} is {size // 1024} KiB; {limit}"
+    return None
+
+
+def bind_own_answers() -> ModuleType:
+    """Bind the name ``answers`` to the project's proof package, loaded from its real location.
+
+    Imported by name, ``answers`` would be whatever comes first on ``sys.path``: with an empty ``PYTHONPATH``
+    entry (``PYTHONPATH=$PYTHONPATH:/x`` when it was unset) that is the working folder, so a deck's own
+    ``answers/__init__.py`` would run just because the quiz was started inside the deck. Once the package is
+    in ``sys.modules`` with its ``__path__`` set, every ``answers.<module>`` is looked up in that folder only."""
+    init = DEFAULT_ANSWERS / "__init__.py"
+    module = sys.modules.get("answers")
+    if module is not None and is_own_package(module):
+        return module
+    for name in [n for n in sys.modules if n == "answers" or n.startswith("answers.")]:
+        del sys.modules[name]  # someone else's package of that name: never used for a proof
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("answers", init, submodule_search_locations=[str(DEFAULT_ANSWERS)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["answers"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def is_own_package(module: ModuleType) -> bool:
+    """Whether ``module`` (the ``answers`` package) was loaded from the project's proof folder."""
+    try:
+        return Path(module.__file__ or "").resolve() == (DEFAULT_ANSWERS / "__init__.py").resolve()
+    except (AttributeError, TypeError, OSError):
+        return False

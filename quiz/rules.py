@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from answers import SHARED
 from quiz.models import Card, Location
-from quiz.paths import shown_path
+from quiz.paths import MAX_MODULE_KIB, module_too_big, shown_path
 from quiz.vocab import CHOICE_LETTERS
 
 MAX_COMBINATIONS = 4096  # of a numeric question's values, computed by NUM007 (the bank's largest has 256)
@@ -85,6 +85,7 @@ CODES: dict[str, str] = {
     "PROOF003": "every claim function is annotated '-> Evidence'",
     "PROOF004": "every function that returns Evidence is a claim of the card",
     "PROOF005": "every proof module has a card (when the deck owns its answers folder)",
+    "PROOF006": f"a proof module is under {MAX_MODULE_KIB} KiB",
 }
 
 
@@ -354,9 +355,15 @@ def _module(card: Card, scope: Scope) -> tuple[Path, Outline | None]:
     return path, scope.outline(path)
 
 
+def _module_is_small(card: Card, scope: Scope) -> Iterator[Finding]:
+    message = module_too_big(scope.answers_dir / f"{card.module}.py")
+    if message:
+        yield Finding(("claims",), f"{message}, split it")
+
+
 def _module_exists(card: Card, scope: Scope) -> Iterator[Finding]:
     path, outline = _module(card, scope)
-    if outline is None:
+    if outline is None and not module_too_big(path):
         message = f"proof module {shown_path(path)} is missing or unreadable; create it with the claim functions"
         yield Finding(("claims",), message)
 
@@ -400,6 +407,7 @@ RULES: tuple[Rule, ...] = (
     Rule("CARD003", Stage.PLACED, _id_is_not_reserved, keeps_out=True),
     Rule("CARD004", Stage.PLACED, _id_is_unique, keeps_out=True),
     Rule("CARD005", Stage.LINKED, _related_cards_exist),
+    Rule("PROOF006", Stage.LINKED, _module_is_small),
     Rule("PROOF001", Stage.LINKED, _module_exists),
     Rule("PROOF002", Stage.LINKED, _claim_functions_exist),
     Rule("PROOF003", Stage.LINKED, _claim_functions_return_evidence),

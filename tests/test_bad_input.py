@@ -347,6 +347,74 @@ CASES = [
         seen_in="claim",
     ),
     Case(
+        "a claim that calls sys.exit",
+        valid(
+            "verify",
+            "--json",
+            trust=True,
+            module=VALID_MODULE.replace("measured=1 + 1", "measured=__import__('sys').exit(0)"),
+        ),
+        "called sys.exit(0); a claim returns its Evidence and never exits",
+        seen_in="claim",
+    ),
+    Case(
+        "a claim that calls os._exit",
+        valid(
+            "verify",
+            "--json",
+            trust=True,
+            module=VALID_MODULE.replace("measured=1 + 1", "measured=__import__('os')._exit(3)"),
+        ),
+        "exited with status 3 before it returned its evidence (os._exit?)",
+        seen_in="claim",
+    ),
+    Case(
+        "a claim that prints",
+        valid(
+            "verify",
+            "--json",
+            trust=True,
+            module=VALID_MODULE.replace("measured=1 + 1", "measured=print('loading weights... done') or 2"),
+        ),
+        "printed to stdout ('loading weights... done'); a claim returns its evidence and never prints",
+        seen_in="claim",
+    ),
+    Case(
+        "a claim that forks",
+        valid(
+            "verify",
+            "--json",
+            trust=True,
+            module=VALID_MODULE.replace("measured=1 + 1", "measured=__import__('os').fork() * 0 + 2"),
+        ),
+        "left a child process behind; a claim must not fork",
+        seen_in="claim",
+    ),
+    Case(
+        "a claim that is killed (the OOM killer)",
+        valid(
+            "verify",
+            "--json",
+            trust=True,
+            module=VALID_MODULE.replace(
+                "measured=1 + 1", "measured=__import__('os').kill(__import__('os').getpid(), 9)"
+            ),
+        ),
+        "was killed by SIGKILL (out of memory, or killed from outside) before it returned its evidence",
+        seen_in="claim",
+    ),
+    Case(
+        "a claim that returns a tensor",
+        valid(
+            "verify",
+            "--json",
+            trust=True,
+            module=VALID_MODULE.replace("measured=1 + 1", "measured=__import__('torch').tensor(2)"),
+        ),
+        "returned Evidence whose measured is a torch.Tensor, not a number, string or tuple; call .item() on it",
+        seen_in="claim",
+    ),
+    Case(
         "a counterfactual that also holds",
         valid(
             "verify",

@@ -23,14 +23,20 @@ def test_command_does_not_import_torch(args):
     assert done.stderr.strip().splitlines()[-1] == "NO-TORCH", done.stderr
 
 
-def test_verify_does_import_torch_so_the_probe_can_tell():
+def test_the_probe_can_tell_a_process_that_imported_torch():
+    probe = "import answers.causal_masking\n" + PROBE.format(args=["list"])
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "TORCH", done.stderr
+
+
+def test_verify_runs_the_proofs_in_workers_and_never_imports_torch_itself():
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(args=["verify", "causal-masking", "--json"])],
+        [sys.executable, "-c", PROBE.format(args=["verify", "causal-masking", "--json", "--fresh"])],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-    assert done.stderr.strip().splitlines()[-1] == "TORCH", done.stderr
+    assert '"passed": true' in done.stdout and done.stderr.strip().splitlines()[-1] == "NO-TORCH", done.stderr
 
 
 WARM_PROBE = """

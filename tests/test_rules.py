@@ -126,6 +126,7 @@ FIXTURES: dict[str, Callable[[DeckBuilder, pytest.MonkeyPatch], dict]] = {
     ),
     "PROOF004": card(module=VALID_MODULE + "\n\ndef a_third_claim() -> Evidence:\n    return one_plus_one_is_two()\n"),
     "PROOF005": valid_and(lambda deck, _: (deck.module("stray_proof"), {"owns_answers": True})[1]),
+    "PROOF006": card(module=VALID_MODULE + "#" * (600 * 1024) + "\n"),
 }
 
 

@@ -8,7 +8,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from quiz.paths import DEFAULT_ANSWERS
+from quiz.paths import DEFAULT_ANSWERS, module_too_big
 from quiz.proofs.run import ProvableCard, file_stamp
 
 # Part of every key: bump it when the record's layout or the way it is produced changes.
@@ -31,6 +31,8 @@ _IMPORT = re.compile(
 def _imports_of(path: Path, stamp: tuple[int, int]) -> frozenset[Path]:
     """The files of the ``answers`` package that the module at ``path`` imports directly (``stamp``, its
     mtime and size, makes an edited file be read again)."""
+    if module_too_big(path):
+        return frozenset()  # refused before it runs (PROOF006); never read whole
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -53,7 +55,9 @@ def _imports_of(path: Path, stamp: tuple[int, int]) -> frozenset[Path]:
 
 @functools.cache
 def _file_digest(path: Path, stamp: tuple[int, int]) -> bytes:
-    return hashlib.sha256(path.read_bytes() if stamp[1] >= 0 else b"<missing>").digest()
+    if stamp[1] < 0 or module_too_big(path):
+        return hashlib.sha256(f"<missing or too big: {stamp}>".encode()).digest()
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 @functools.cache

@@ -12,7 +12,8 @@ from typing import Any
 
 from quiz.paths import DEFAULT_ANSWERS, cache_dir
 from quiz.proofs.key import proof_key
-from quiz.proofs.run import ClaimResult, ProvableCard, check_trust, run_claim
+from quiz.proofs.run import ClaimResult, ProvableCard, check_trust
+from quiz.proofs.workers import Job, prove_in_workers
 
 # The cache
 
@@ -73,24 +74,37 @@ def prove(
     cache: ProofCache | None = None,
     fresh: bool = False,
     on_result: Callable[[ClaimResult], None] | None = None,
+    workers: int | None = None,
 ) -> list[ClaimResult]:
     """Every claim of ``cards``, in order: from ``cache`` where a card's key is unchanged (unless ``fresh``),
-    run in this process otherwise, and cached when every claim of the card passed."""
+    run in worker processes otherwise (see ``workers``), and cached when every claim of the card passed."""
+    workers = workers or default_workers()
     check_trust(answers_dir, trusted)
-    results: list[ClaimResult] = []
-    for card in cards:
+    cards = list(cards)
+    found: dict[int, list[ClaimResult]] = {}
+    jobs: dict[int, tuple[Job, str]] = {}
+    for number, card in enumerate(cards):
         key = proof_key(card, answers_dir)
-        found = None if cache is None or fresh else cache.claims(card, key)
-        if found is None:
-            found = []
-            for index in range(len(card.claims)):
-                found.append(run_claim(card, index, answers_dir, trusted=trusted))
-                if on_result:
-                    on_result(found[-1])
-            if cache is not None:
-                cache.save_claims(card, key, found)
-        elif on_result:
-            for result in found:
+        cached = None if cache is None or fresh else cache.claims(card, key)
+        if cached is None:
+            jobs[number] = (Job(card, answers_dir, trusted), key)
+        else:
+            found[number] = cached
+            for result in cached if on_result else ():
                 on_result(result)
-        results += found
-    return results
+    numbers = {id(job): number for number, (job, _) in jobs.items()}
+    for job, results, _ in prove_in_workers([job for job, _ in jobs.values()], workers, on_result=on_result):
+        number = numbers[id(job)]
+        found[number] = results or []
+        if cache is not None:
+            cache.save_claims(job.card, jobs[number][1], found[number])
+    return [result for number in range(len(cards)) for result in found[number]]
+
+
+def default_workers() -> int:
+    """Two workers where there are two cores: each proves a card while the other does."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))

@@ -1,9 +1,10 @@
-"""Running one claim: load the card's proof module (the one trust check), call the claim under a time limit,
-and judge what it returned. The seam for running each claim in a worker process of its own: callers only see
-the ``ClaimResult`` sent back."""
+"""Running one claim in this process: load the card's proof module (the one trust check), call the claim, and
+judge what it returned. ``workers`` calls it in a forked child per claim, which is what keeps a claim from
+lying about the run; callers only see the ``ClaimResult`` sent back."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -12,16 +13,17 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+import answers
 from answers.evidence import Evidence, EvidenceText, evidence_text
 from quiz.errors import QuizError
-from quiz.paths import DEFAULT_ANSWERS, is_own_answers, shown_path
+from quiz.paths import DEFAULT_ANSWERS, is_own_answers, is_own_package, module_too_big, shown_path
 
 CLAIM_TIMEOUT = 20.0  # seconds; a claim takes milliseconds, so this only catches a proof that hangs
 
@@ -30,8 +32,8 @@ class UntrustedAnswers(QuizError):
     pass
 
 
-class ClaimTimeout(Exception):
-    pass
+class ClaimTimeout(BaseException):
+    """Not an ``Exception``: a claim's ``except Exception`` (a retry loop) must not swallow it."""
 
 
 class ClaimLike(Protocol):
@@ -120,6 +122,49 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+class _NotPlain(ValueError):
+    pass
+
+
+def _plain(value: Any, where: str) -> Any:
+    """``value`` as a plain bool, int, float, str or tuple of them. A numpy scalar (``numpy.int64(2)``, the
+    ``numpy.bool_`` a comparison returns) becomes its Python value; anything else (a tensor, an array, an
+    object) is refused by name, so the record a claim sends back always judges and serialises the same way."""
+    for kind in (bool, int, float, str):  # in this order: a bool is an int; numpy.float64 is a float
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, tuple | list):
+        return tuple(_plain(v, where) for v in value)
+    kind = type(value)
+    if kind.__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        item = value.item()
+        if isinstance(item, bool | int | float | str):
+            return item
+    name = f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__qualname__
+    hint = "; call .item() on it" if hasattr(value, "item") else ""
+    raise _NotPlain(f"{where} is a {name}, not a number, string or tuple{hint}")
+
+
+def _plain_evidence(value: Evidence) -> Evidence:
+    """``value`` with every field plain (see ``_plain``); raises ``_NotPlain`` naming the first that is not."""
+    fields = {name: _plain(getattr(value, name), name) for name in _VALUE_FIELDS}
+    for name in ("derivation", "counterfactual", "unit", "comparison"):
+        if not isinstance(getattr(value, name), str):
+            raise _NotPlain(f"{name} is a {type(getattr(value, name)).__name__}, not a string")
+        fields[name] = str(getattr(value, name))
+    tolerance = _plain(value.tolerance, "tolerance")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        raise _NotPlain(f"tolerance is a {type(value.tolerance).__name__}, not a number")
+    details = value.details
+    if not isinstance(details, Mapping) or not all(isinstance(k, str) for k in details):
+        raise _NotPlain("details must map strings to values")
+    fields["details"] = {str(k): _plain(v, f"details[{k!r}]") for k, v in details.items()}
+    return dataclasses.replace(value, tolerance=float(tolerance), **fields)
+
+
+_VALUE_FIELDS = ("measured", "expected", "counterfactual_measured")
+
+
 def _check_evidence(value: Any) -> str | None:
     """Why a claim's return value cannot be judged, if it cannot. A NaN counterfactual is fine: it is one way
     for the broken mechanism to fail (a fully masked row, say); a NaN measurement is not."""
@@ -163,7 +208,13 @@ def proof_module(card: ProvableCard, answers_dir: Path = DEFAULT_ANSWERS, truste
     """The card's proof module: from the project's ``answers`` package, or (only when the user trusts it)
     loaded from the deck's own answers folder by path."""
     check_trust(answers_dir, trusted)
+    if not is_own_package(answers):
+        # quiz/__init__ binds the name to our folder; anything else here means a deck's package got in first
+        raise UntrustedAnswers(f"the 'answers' package was loaded from {answers.__file__}, not {DEFAULT_ANSWERS}")
     path = Path(answers_dir) / f"{card.module}.py"
+    too_big = module_too_big(path)
+    if too_big:
+        raise ImportError(too_big)
     own = is_own_answers(answers_dir)
     name = f"answers.{card.module}" if own else f"_deck_answers_{abs(hash(str(path.parent.resolve())))}.{card.module}"
     # A process that lives on (a quiz session, a test run) must not prove an edited module with its old code.
@@ -220,14 +271,28 @@ def run_claim(
     try:
         with _time_limit(timeout):
             value = getattr(module, claim.proof)()
-    except Exception as exc:  # a failing proof is a result to report, not a crash
-        return failed(time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}")
+    except KeyboardInterrupt:
+        raise  # the person at the keyboard, not the claim
+    except BaseException as exc:  # a failing proof is a result to report, not a crash; SystemExit too
+        return failed(time.perf_counter() - start, error=_describe(exc))
     seconds = time.perf_counter() - start
     problem = _check_evidence(value)
     if problem:
         return failed(seconds, error=problem)
+    try:
+        value = _plain_evidence(value)
+    except _NotPlain as exc:
+        return failed(seconds, error=f"returned Evidence whose {exc}")
+    except Exception as exc:  # Evidence's own checks on the plain values (a negative tolerance)
+        return failed(seconds, error=_describe(exc))
     values = {name: _json_value(getattr(value, name)) for name in _EVIDENCE_FIELDS}
     return ClaimResult(card.id, claim.proof, claim.statement, seconds, evidence_text(value), values, evidence=value)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r}); a claim returns its Evidence and never exits"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def run_card(card: ProvableCard, answers_dir: Path, trusted: bool) -> list[ClaimResult]:

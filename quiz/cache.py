@@ -80,6 +80,8 @@ class CardView:
     choices: tuple[ChoiceView, ...] = ()
     numeric: tuple[NumericView, ...] = ()
     unmeasured: str | None = None
+    related: tuple[str, ...] = ()
+    must_say: tuple[str, ...] = ()  # the interview's rubric: points a strong spoken answer makes
     content_hash: str = ""
     data: dict[str, Any] | None = None  # the validated card as JSON, as ``Card.model_dump`` gave it
 
@@ -105,6 +107,8 @@ class CardView:
             choices=tuple(ChoiceView(**c) for c in data.get("choices", ())),
             numeric=tuple(NumericView(**n) for n in data.get("numeric", ())),
             unmeasured=data.get("unmeasured"),
+            related=tuple(data.get("related", ())),
+            must_say=tuple(data.get("must_say", ())),
             content_hash=digest if digest is not None else content_hash(data),
             data=data,
         )

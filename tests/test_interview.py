@@ -321,3 +321,41 @@ def test_a_card_without_a_rubric_is_graded_on_the_model_answer_alone(tmp_path, m
     assert "A strong answer says:" not in result.output
     assert "How well did you answer?" in result.output
     assert detail_of(env.db)[0][1:3] == ("recall", 3)
+
+
+# --------------------------------------------------------------------------------------------------
+# The rubrics in the bank
+
+CORE = (
+    "self-attention-from-scratch sqrt-dk-scaling causal-masking multi-head-attention-implementation "
+    "rope-relative-rotation kv-cache-decoding gqa-mqa-kv-cache flash-attention attention-complexity "
+    "layer-normalization training-memory-budget"
+).split()
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{5,}", text.lower())}
+
+
+def test_the_interview_relevant_cards_have_a_rubric_of_two_to_five_points_drawn_from_their_answer():
+    cards = real_deck()
+    rubrics = {c.id: c for c in cards if c.must_say}
+    assert len(rubrics) >= 30
+    assert set(CORE) <= set(rubrics)
+    for card in rubrics.values():
+        assert 2 <= len(card.must_say) <= 5, card.id
+        said = _words(card.answer + " " + card.explanation)
+        for point in card.must_say:
+            assert _words(point) & said or not _words(point), (card.id, point)  # a point the card itself makes
+
+
+def test_a_rubric_of_one_point_is_refused_in_one_line(deck_builder):
+    from conftest import VALID_CARD, VALID_MODULE
+
+    deck_builder.card(VALID_CARD + 'must_say:\n  - "two"\n')
+    deck_builder.module(text=VALID_MODULE)
+    result = run("check", "--questions", str(deck_builder.questions), "--answers", str(deck_builder.answers))
+    assert result.exit_code == 1
+    line = "tiny-card.yaml:14: must_say: FIELD006 list should have at least 2 items after validation, not 1"
+    assert f"Error: questions/scaling/{line}" in result.output
+    assert f"`Error: questions/scaling/{line}`" in (PROJECT / "docs" / "bad-input.md").read_text(encoding="utf-8")

@@ -33,6 +33,8 @@ def _html(markdown_text: str) -> str:
     """Markdown to HTML, with $…$ and $$…$$ turned into the \\(…\\) and \\[…\\] Anki renders with MathJax."""
     import markdown
 
+    from quiz.site.safe import deck_markdown
+
     math: list[str] = []
 
     def keep(match: re.Match[str]) -> str:
@@ -43,7 +45,8 @@ def _html(markdown_text: str) -> str:
         return f"@@MATH{len(math) - 1}@@"
 
     text = re.sub(r"\$\$(.+?)\$\$|(?<![\\\w])\$(?!\s)(.+?)(?<!\s)\$", keep, markdown_text, flags=re.S)
-    rendered = markdown.markdown(text, extensions=["fenced_code", "tables"])
+    # Card text is the deck's: raw HTML, script and javascript: links in it become text (quiz.site.safe).
+    rendered = markdown.markdown(deck_markdown(text), extensions=["fenced_code", "tables"])
     return re.sub(r"@@MATH(\d+)@@", lambda m: math[int(m.group(1))], rendered)
 
 

@@ -533,9 +533,15 @@ class NumericInstance:
 def draw(numeric: NumericView, rng: random.Random) -> NumericInstance:
     """A configuration of a NumericQuestion: one value per parameter, drawn with ``rng``. The expected value and the
     working come from one traced call of the formula, so the steps shown are the code that grades."""
+    from quiz.evaluate import FormulaError, evaluate
+
     params = {name: (values[0] if len(values) == 1 else rng.choice(values)) for name, values in numeric.params.items()}
+    evaluate(numeric.formula, params)  # FormulaError, one line, for values `quiz check` would refuse (NUM007)
     expected, steps = solve(numeric.formula, params)
-    prompt = numeric.prompt.format(**{name: format_param(v) for name, v in params.items()})
+    try:
+        prompt = numeric.prompt.format(**{name: format_param(v) for name, v in params.items()})
+    except (LookupError, ValueError) as exc:
+        raise FormulaError(f"the prompt {numeric.prompt[:60]!r} cannot be filled in ({exc})") from None
     return NumericInstance(
         prompt, numeric.formula, params, expected, str(numeric.unit), float(numeric.tolerance), tuple(steps)
     )

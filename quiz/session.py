@@ -16,6 +16,7 @@ from pathlib import Path
 
 from quiz.cache import CardView, ChoiceView, NumericView
 from quiz.days import LEARN_AHEAD, day_of, is_due
+from quiz.errors import QuizError
 from quiz.numeric import NumericInstance, draw, format_quantity, percent
 from quiz.scheduler import is_learning
 from quiz.store import (
@@ -82,7 +83,10 @@ class Question:
     def numeric(self) -> NumericInstance | None:
         """The drawn configuration, computed when first shown: the formulas are imported only then."""
         if self._numeric is None and self.template is not None:
-            self._numeric = draw(self.template, random.Random(self.draw_seed))
+            try:
+                self._numeric = draw(self.template, random.Random(self.draw_seed))
+            except QuizError as error:  # say which card, so the person knows what to fix
+                raise QuizError(f"card '{self.card.id}': numeric question: {error}") from None
         return self._numeric
 
     def check_choice(self, index: int) -> Outcome:

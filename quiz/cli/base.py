@@ -24,14 +24,44 @@ if TYPE_CHECKING:
 # quiz.deck (yaml, pydantic models) is imported by the commands that load the deck, not here: `quiz take`
 # reads a cached index and must show its first question within 150 ms.
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Card text is data from whatever deck was given: it reaches the terminal through these two consoles only.
+# Every C0/C1 control character but newline and tab (ESC starts the sequences that set the clipboard, retitle
+# the window or hide text; rich itself strips only BEL, BS, VT, FF and CR) and the bidirectional overrides
+# that reorder what is shown are removed from the text of every segment as it is written, whatever built the
+# renderable. The segments rich makes for its own cursor control are marked as control and pass.
+_UNSAFE = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters a terminal would act on rather than show (see ``_UNSAFE``)."""
+    return text.translate(_UNSAFE)
+
+
+class SafeConsole(Console):
+    """A rich Console that never parses markup in a plain string (a title like ``Costs [/] and benefits`` is
+    text, not a closing tag) and never writes a control character that came from text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, highlight=False, **kwargs)
+
+    def render(self, renderable: Any, options: Any = None) -> Any:
+        for segment in super().render(renderable, options):
+            if segment.control or segment.text.isprintable():
+                yield segment
+            else:
+                yield segment._replace(text=printable(segment.text))
+
+
+out = SafeConsole()
+err = SafeConsole(stderr=True)
 
 
 def fail(error: QuizError) -> NoReturn:
     """Say what is wrong, one ``Error:`` line per problem, and exit 1."""
     for line in error.lines():
-        click.echo(f"Error: {line}", err=True)
+        click.echo(printable(f"Error: {line}"), err=True)
     sys.exit(1)
 
 

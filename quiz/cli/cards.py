@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli.base import err, filters, main, out, with_cards, with_deck
+from quiz.cli.base import err, filters, main, out, printable, with_cards, with_deck
 
 if TYPE_CHECKING:
     from quiz.cache import CardIndex, CardView
@@ -38,7 +38,7 @@ def list_cards(cards: CardIndex, topic: str | None, tag: str | None, difficulty:
     if not out.is_terminal:
         # A pipe gets plain tab-separated lines, no header: `quiz list | cut -f1` gives ids `show` accepts.
         for c in chosen:
-            click.echo(f"{c.id}\t{c.topic}\t{c.difficulty}\t{c.title}")
+            click.echo(printable(f"{c.id}\t{c.topic}\t{c.difficulty}\t{c.title}"))  # a title is the deck's text
         err.print(f"{len(chosen)} of {len(cards)} cards")
         return
     from rich.table import Table
@@ -161,7 +161,8 @@ def _run_with_progress(cards: list[CardView], deck: CardIndex, fresh: bool = Fal
 
     total = sum(len(card.claims) for card in cards)
     with Progress(
-        TextColumn("[bold]proving[/bold] {task.description}"),
+        TextColumn("proving", style="bold"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

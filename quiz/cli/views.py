@@ -67,7 +67,8 @@ def question_panel(
         text = Text.assemble(Text(note + "\n\n", style="yellow"), text)
     if plain:
         return Text.assemble(Text(f"\n## {card.title} ({subtitle})\n\n", style="bold"), text, "\n")
-    return Panel(text, title=card.title, subtitle=subtitle, expand=False)
+    # Text, not str: a Panel parses a str title as markup, and a card title is the deck's text.
+    return Panel(text, title=Text(card.title), subtitle=Text(subtitle), expand=False)
 
 
 def choices_view(choices: Sequence[ChoiceView]) -> Text:

@@ -327,10 +327,18 @@ def test_a_card_without_a_rubric_is_graded_on_the_model_answer_alone(tmp_path, m
 # The rubrics in the bank
 
 CORE = (
-    "self-attention-from-scratch sqrt-dk-scaling causal-masking multi-head-attention-implementation "
-    "rope-relative-rotation kv-cache-decoding gqa-mqa-kv-cache flash-attention attention-complexity "
-    "layer-normalization training-memory-budget"
-).split()
+    "self-attention-from-scratch",
+    "sqrt-dk-scaling",
+    "causal-masking",
+    "multi-head-attention-implementation",
+    "rope-relative-rotation",
+    "kv-cache-decoding",
+    "gqa-mqa-kv-cache",
+    "flash-attention",
+    "attention-complexity",
+    "layer-normalization",
+    "training-memory-budget",
+)
 
 
 def _words(text: str) -> set[str]:

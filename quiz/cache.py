@@ -81,6 +81,8 @@ class CardView:
     choice_question: str | None = None  # what the choices answer, when `question` asks more
     numeric: tuple[NumericView, ...] = ()
     unmeasured: str | None = None
+    related: tuple[str, ...] = ()
+    must_say: tuple[str, ...] = ()  # the interview's rubric: points a strong spoken answer makes
     content_hash: str = ""
     data: dict[str, Any] | None = None  # the validated card as JSON, as ``Card.model_dump`` gave it
 
@@ -107,6 +109,8 @@ class CardView:
             choice_question=data.get("choice_question"),
             numeric=tuple(NumericView(**n) for n in data.get("numeric", ())),
             unmeasured=data.get("unmeasured"),
+            related=tuple(data.get("related", ())),
+            must_say=tuple(data.get("must_say", ())),
             content_hash=digest if digest is not None else content_hash(data),
             data=data,
         )

@@ -16,6 +16,8 @@ from quiz.vocab import TOPIC_TITLES, Difficulty, Topic, Unit  # noqa: F401  (re-
 CardId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$", max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# One point of an interview rubric: a short phrase a strong spoken answer must contain.
+Point = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=90)]
 
 
 class Strict(BaseModel):
@@ -86,6 +88,13 @@ class Card(Strict):
     tags: list[CardId] = Field(min_length=1)
     question: Text
     answer: Text = Field(description="what you would say in the interview: a few sentences")
+    # Optional; when given, 2 to 5 points. A default is not validated, so an absent rubric is simply empty.
+    must_say: list[Point] = Field(
+        default_factory=list,
+        min_length=2,
+        max_length=5,
+        description="the points a strong spoken answer must make, for self-grading in `quiz interview`",
+    )
     explanation: Text = Field(description="markdown, math between $…$ or $$…$$")
     pitfalls: list[Pitfall] = Field(default_factory=list)
     claims: list[Claim] = Field(min_length=1)

@@ -520,23 +520,32 @@ def reset(card_ids: tuple[str, ...], db: Path | None, source: DeckSource) -> Non
     "--minutes", type=click.IntRange(min=1, max=240), default=30, show_default=True, help="Length of the interview."
 )
 @click.option("--seed", type=int, help="Same seed, same interview.")
+@click.option("--practice", is_flag=True, help="Practice only: answers are logged, the schedule is left alone.")
 @filters
 @db_option
 @deck_source
 def interview(
     minutes: int,
     seed: int | None,
+    practice: bool,
     topic: str | None,
     tag: str | None,
     difficulty: str | None,
     db: Path | None,
     source: DeckSource,
 ) -> None:
-    """A timed mock interview across the topics, scored at the end with what to study next.
+    """A timed mock interview: open questions answered aloud, follow-ups, multiple choice and numeric.
 
-    About one question per two minutes; the answers count as reviews. Example: quiz interview --minutes 20
+    At least half the questions are open: you answer aloud, then see the model answer and its must-say
+    points, tick the ones you said, and the grade follows (you may change it). An open question is often
+    followed by a related one ("and what about …?"). The clock runs: each question shows the time left,
+    an answer that runs over is flagged, and the interview ends when the time is up, after the question
+    being answered. At the end: a score per topic, the questions missed, and the cards to study next.
+    The answers count as reviews unless --practice is given.
+
+    Example: quiz interview --minutes 20
     """
-    from quiz.interview import plan_interview, report
+    from quiz.interview import OVERRUN, Timer, clock_text, plan_interview, report
     from quiz.session import Session
     from quiz.store import now_utc
 
@@ -546,20 +555,53 @@ def interview(
     _opened(store)
     _session_keys = False  # no undo or skip in an interview: an interviewer takes the answer given
     try:
-        questions = plan_interview(cards, minutes, seed)
-        session = Session(store, questions, clock=now_utc, mode="interview", relearn=False)
-        out.print(f"Mock interview: {len(questions)} questions in {minutes} minutes. q or Ctrl-C stops.")
-        start = time.monotonic()
-        deadline = start + minutes * 60
+        plan = plan_interview(cards, minutes, seed)
+        opened = sum(a.open for a in plan.planned)
+        follow_ups = sum(a.follow_up_of is not None for a in plan.planned)
+        session = Session(
+            store,
+            [a.question for a in plan.planned],
+            clock=now_utc,
+            mode="interview",
+            relearn=False,
+            schedule=not practice,
+        )
+        out.print(
+            f"Mock interview: {minutes} minutes, about {len(plan.planned)} question{'s' * (len(plan.planned) != 1)} "
+            f"({opened} open, answered "
+            f"aloud, {follow_ups} of them follow-ups). q or Ctrl-C stops.",
+            markup=False,
+            highlight=False,
+        )
+        timer = Timer(minutes)
+        results = []
         with _stoppable(session) as stop:
-            for number, question in enumerate(questions, 1):
-                left = deadline - time.monotonic()
+            number = 0
+            while True:
+                left = timer.remaining()
                 if left <= 0:
                     out.print("Time is up.")
                     break
-                position = f"{number}/{len(questions)} · {int(left // 60)}:{int(left % 60):02d} left"
-                _ask_question(session, question, position, source, interview=True)
-        _print_report(report(session.answered, len(questions), time.monotonic() - start))
+                asked = plan.next()
+                if asked is None:
+                    out.print("No more questions in this selection.")
+                    break
+                number += 1
+                kind = "open" if asked.open else str(asked.question.kind)
+                position = f"{number} · {kind} · {clock_text(left)} left"
+                result = _ask_interview_question(session, asked, position, source, timer)
+                results.append(result)
+                over = -timer.remaining()
+                if over >= 0:
+                    out.print(f"Over time by {clock_text(over)}: time is up, the interview ends here.")
+                elif result.seconds > asked.minutes * 60 * OVERRUN:
+                    out.print(
+                        f"Running over: that took {clock_text(result.seconds)}, against about "
+                        f"{asked.minutes:g} min for {'an open' if asked.open else 'a ' + kind} question. "
+                        f"{clock_text(-over)} left.",
+                        style="yellow",
+                    )
+        _print_report(report(results, len(plan.planned), timer.elapsed(), cards))
         stop.exit_if_interrupted()
         if session.unsaved:
             sys.exit(1)
@@ -568,19 +610,116 @@ def interview(
         store.close()
 
 
+def _ask_interview_question(session: Session, asked, position: str, source: DeckSource, timer):
+    """Ask one interview question, save the answer, and return its Result."""
+    from quiz.cli.views import question_panel, verdict
+    from quiz.interview import Result
+    from quiz.session import Kind
+
+    question = asked.question
+    card = question.card
+    if asked.follow_up_of is not None:
+        out.print(f"And what about this? (a follow-up to “{asked.follow_up_of.title}”)", style="bold", markup=False)
+    body = question.numeric.prompt if question.kind is Kind.NUMERIC and question.numeric else None
+    out.print(question_panel(card, position, body, plain=not out.is_terminal))
+    start = timer.elapsed()
+    if question.kind is Kind.RECALL:
+        grade, said = _ask_open(question)
+        detail = (
+            (f"said {len(said)}/{len(card.must_say)}: " + " ".join(str(i + 1) for i in said))
+            if said is not None
+            else None
+        )
+        if asked.follow_up_of is not None:
+            detail = (detail + "; " if detail else "") + f"follow-up to {asked.follow_up_of.id}"
+        seconds = timer.elapsed() - start
+        _answer(session, question, grade, None, detail, seconds)
+        return Result(asked, grade, None, said, seconds)
+    outcome = _ask_choice(question) if question.kind is Kind.CHOICE else _ask_numeric(question)
+    out.print(verdict(outcome.correct, outcome.feedback))
+    seconds = timer.elapsed() - start
+    _answer(session, question, outcome.grade, outcome.correct, outcome.detail, seconds)
+    return Result(asked, outcome.grade, outcome.correct, None, seconds)
+
+
+def _ask_open(question: Question) -> tuple[Grade, tuple[int, ...] | None]:
+    """An open question: answered aloud, then checked against the model answer and the must-say points. The
+    share of points ticked suggests the grade; the person may keep it or give their own."""
+    from quiz.cli.latex import latex_to_unicode
+    from quiz.cli.views import answer_view, reveal_view
+    from quiz.interview import TicksError, parse_ticks, rubric_grade
+    from quiz.session import Grade
+
+    card = question.card
+    _ask("[Answer aloud, as you would to the interviewer; Enter when done · q quit]")
+    if out.is_terminal:
+        out.clear()
+        out.print(reveal_view(card, out.width, out.height - len(card.must_say) - 2))
+    else:
+        out.print(answer_view(card, explanation=False))
+    if not card.must_say:
+        while True:
+            key = _ask("How well did you answer? 1 again · 2 hard · 3 good · 4 easy").lower()
+            if key in _GRADES:
+                return Grade(_GRADES[key]), None
+            err.print("Type 1, 2, 3 or 4.")
+    out.print("A strong answer says:", style="bold")
+    for number, point in enumerate(card.must_say, 1):
+        out.print(f"  {number}. {latex_to_unicode(point)}", markup=False, highlight=False)
+    points = len(card.must_say)
+    while True:
+        try:
+            said = parse_ticks(_ask("Which did you say? (numbers like 1 3 · a all · Enter none)"), points)
+            break
+        except TicksError as problem:
+            err.print(f"{problem}.", markup=False, highlight=False)
+    suggested = rubric_grade(len(said), points)
+    name = suggested.name.lower()
+    out.print(f"You said {len(said)} of {points} points: {name}.", markup=False, highlight=False)
+    while True:
+        key = _ask(f"[Enter keeps {name} · or grade it yourself: 1 again · 2 hard · 3 good · 4 easy]").lower()
+        if key == "":
+            return suggested, said
+        if key in _GRADES:
+            return Grade(_GRADES[key]), said
+        err.print("Type 1, 2, 3 or 4, or Enter.")
+
+
 def _print_report(result) -> None:
     from rich.table import Table
 
+    if not result.asked:
+        out.print("No question answered: nothing to score.")
+        return
     table = Table(title=f"Score: {result.right}/{result.asked} ({result.score:.0%})", title_justify="left")
     table.add_column("topic")
     table.add_column("right", justify="right")
+    table.add_column("must-say points", justify="right")
     for t in result.topics:
-        table.add_row(t.title, f"{t.right}/{t.asked}")
+        table.add_row(t.title, f"{t.right}/{t.asked}", f"{t.said}/{t.points}" if t.points else "–")
     out.print(table)
-    out.print(f"Answered {result.asked} of {result.planned} questions in {result.seconds / 60:.1f} minutes.")
+    out.print(
+        f"Answered {result.asked} question{'s' * (result.asked != 1)} ({result.opened} open) in "
+        f"{result.seconds / 60:.1f} minutes; "
+        f"about {result.planned} were planned."
+    )
+    if result.missed:
+        out.print("Missed:")
+        for r in result.missed:
+            card = r.card
+            missing = (
+                " — not said: " + "; ".join(p for i, p in enumerate(card.must_say) if i not in r.said)
+                if r.said is not None
+                else ""
+            )
+            out.print(f"  {card.id} · {card.title}{missing}", markup=False, highlight=False)
     if result.weakest:
         out.print(
-            "Study next: " + ", ".join(f"{t.title} ({t.right}/{t.asked}, --topic {t.topic})" for t in result.weakest)
+            "Weakest topics: "
+            + ", ".join(f"{t.title} ({t.right}/{t.asked}, --topic {t.topic})" for t in result.weakest),
+            markup=False,
+            highlight=False,
         )
-    elif result.asked:
+        out.print("Study next: quiz take " + " ".join(result.study), markup=False, highlight=False)
+    else:
         out.print("No weak topic in this interview.")

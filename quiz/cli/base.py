@@ -149,6 +149,7 @@ COMMAND_MODULES = {
     "stats": "quiz.cli.stats",
     "export": "quiz.cli.export",
     "site": "quiz.cli.site",
+    "code": "quiz.cli.code",
 }
 
 

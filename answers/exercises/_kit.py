@@ -4,6 +4,7 @@ and the comparison and display of their outputs."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,7 +112,7 @@ def show(value: Any) -> str:
         with _printing():
             body = str(t.detach()).removeprefix("tensor(").removesuffix(")")
             body = "\n".join(line.removeprefix(" " * len("tensor(")) for line in body.splitlines())
-            body = body.replace(", dtype=torch.float64", "").replace(", dtype=torch.bool", "")
+            body = re.sub(r",\s*dtype=torch\.\w+", "", body)  # the header line already says it
         return f"{head}{'  ' + index if index else ''}\n{body}"
     if isinstance(value, BaseException):
         return f"raised {type(value).__name__}: {value}"

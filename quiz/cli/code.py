@@ -169,7 +169,8 @@ def _show(record: dict[str, Any]) -> None:
         diagnosis = record.get("diagnosis") or []
         if diagnosis:
             for d in diagnosis:
-                out.print(f"[bold]Diagnosis: {escape(d['name'])}.[/] {escape(d['explanation'])}.")
+                explanation = d["explanation"][:1].upper() + d["explanation"][1:]
+                out.print(f"[bold]Diagnosis: {escape(d['name'])}.[/] {escape(explanation)}.")
                 out.print(
                     f"  See {escape(d['pitfall'])}  (quiz show {d['pitfall'].split(':')[0].split(' ')[0]} --answer)"
                 )

@@ -186,3 +186,11 @@ def test_code_list_imports_no_torch():
         "finally:\n    print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', file=sys.stderr)"  # fmt: skip
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stderr.strip().splitlines()[-1] == "NO-TORCH", done.stderr
+
+
+def test_a_tensor_method_being_practised_is_refused_and_put_back():
+    import torch
+
+    record = evaluate(exercise_module("stable-softmax"), lambda: lambda x, dim=-1: x.softmax(dim))
+    assert record["error"].startswith("refused: torch.Tensor.softmax is not allowed"), record
+    assert torch.tensor([0.0, 0.0]).softmax(0).tolist() == [0.5, 0.5]

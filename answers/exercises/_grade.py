@@ -62,13 +62,27 @@ def _problem(case: Case, output: Any) -> str | None:
     return same(output, case.expected, case.atol, case.rtol)
 
 
+def _resolve(dotted: str) -> Any:
+    """The object a dotted name names: the longest importable module prefix, then attributes (torch.Tensor)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            found = getattr(found, name)
+        return found
+    raise ModuleNotFoundError(dotted)
+
+
 @contextmanager
 def forbidden(names: dict[str, str]) -> Iterator[None]:
     """Replace each dotted name (``torch.nn.functional.scaled_dot_product_attention``) with one that raises."""
     saved = []
     for dotted, why in names.items():
         owner_name, _, attr = dotted.rpartition(".")
-        owner = importlib.import_module(owner_name)
+        owner = _resolve(owner_name)
         saved.append((owner, attr, getattr(owner, attr)))
 
         def refuse(*args: Any, _dotted: str = dotted, _why: str = why, **kwargs: Any) -> Any:

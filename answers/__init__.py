@@ -5,4 +5,4 @@ Importing this package imports nothing heavy; each proof module imports torch it
 
 # The building blocks, not the proof of one card: the one list that deck checks, cache keys and the site read.
 # A package (``formulas``) is listed by its folder name.
-SHARED = ("__init__", "__main__", "evidence", "protocol", "reference", "report", "formulas", "figures")
+SHARED = ("__init__", "__main__", "evidence", "protocol", "reference", "report", "formulas", "figures", "exercises")

@@ -179,6 +179,7 @@ COMMAND_MODULES = {
     "stats": "quiz.cli.stats",
     "export": "quiz.cli.export",
     "site": "quiz.cli.site",
+    "code": "quiz.cli.code",
 }
 
 

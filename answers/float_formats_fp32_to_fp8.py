@@ -7,6 +7,8 @@ m mantissa bits with an implicit leading 1 for normal numbers.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from answers.evidence import Evidence
@@ -30,19 +32,30 @@ def _from_bits(pattern: int, name: str) -> float:
     return torch.tensor([pattern], dtype=int_dtype).view(dtype).double().item()
 
 
+def _ieee_max_pattern(name: str) -> int:
+    """The bit pattern IEEE conventions name as the largest finite value: exponent field 2^e − 2 (all-ones is
+    reserved for inf/NaN) and an all-ones mantissa."""
+    _, e, m, _, _ = FORMATS[name]
+    return ((2**e - 2) << m) | (2**m - 1)
+
+
 def largest_values_match_the_bit_layout() -> Evidence:
     """torch.finfo(dtype).max equals the layout's largest finite value for all five formats: 3.4e38 (fp32),
-    65,504 (fp16), 3.39e38 (bf16), 448 (E4M3) and 57,344 (E5M2). Treating E4M3 as IEEE-style, with its top
-    exponent reserved for inf/NaN, would give 240."""
-    expected = tuple(float_max(e, m, ieee) for _, e, m, ieee, _ in FORMATS.values())
+    65,504 (fp16), 3.39e38 (bf16), 448 (E4M3) and 57,344 (E5M2). The counterfactual decodes, with torch, the
+    bit pattern IEEE conventions call the maximum (exponent field 2^e − 2, full mantissa): right for the
+    IEEE-style formats, 240 for E4M3, whose top exponent field holds numbers."""
     return Evidence(
         measured=tuple(torch.finfo(f[0]).max for f in FORMATS.values()),
-        expected=expected,
+        expected=tuple(float_max(e, m, ieee) for _, e, m, ieee, _ in FORMATS.values()),
         comparison="equal",
         derivation="formula float_max from exponent and mantissa bits (E4M3-fn: no inf, one NaN pattern)",
-        counterfactual="E4M3 read as an IEEE-style format (top exponent = inf/NaN)",
-        counterfactual_measured=(*expected[:3], float_max(4, 3, ieee_special_values=True), expected[4]),
-        details={name: torch.finfo(f[0]).max for name, f in FORMATS.items()},
+        counterfactual="torch's decoding of the IEEE-style maximum pattern 0.(1…10).(1…1) in every format",
+        counterfactual_measured=tuple(_from_bits(_ieee_max_pattern(name), name) for name in FORMATS),
+        details={
+            **{name: torch.finfo(f[0]).max for name, f in FORMATS.items()},
+            "E4M3 pattern 0.1111.110": _from_bits(0b01111110, "fp8 E4M3"),
+            "E4M3 pattern 0.1111.111 is NaN": math.isnan(_from_bits(0b01111111, "fp8 E4M3")),
+        },
     )
 
 

@@ -47,6 +47,7 @@ def smoothed_loss_has_a_floor_of_the_target_entropy(seed: int = 0) -> Evidence:
     """Optimising free logits against F.cross_entropy(label_smoothing=0.1) over 10 classes converges to the
     entropy of the smoothed target, 0.500 nats, not 0; a model trained without smoothing (confident,
     near one-hot) scores worse on the smoothed loss."""
+    plain = _optimised_logits(0.0, seed)
     return Evidence(
         measured=_smoothed_loss(_optimised_logits(EPS, seed)),
         expected=label_smoothing_loss_floor(V, EPS),
@@ -54,12 +55,10 @@ def smoothed_loss_has_a_floor_of_the_target_entropy(seed: int = 0) -> Evidence:
         tolerance=1e-6,
         derivation="formula label_smoothing_loss_floor: H(q), q = 0.9·onehot + 0.1/V",
         counterfactual="logits trained on plain cross-entropy, scored on the smoothed loss",
-        counterfactual_measured=_smoothed_loss(_optimised_logits(0.0, seed)),
+        counterfactual_measured=_smoothed_loss(plain),
         unit="nats",
         details={
-            "plain cross-entropy after training (nats)": F.cross_entropy(
-                _optimised_logits(0.0, seed), torch.zeros(1, dtype=torch.long)
-            ).item()
+            "plain cross-entropy after training (nats)": F.cross_entropy(plain, torch.zeros(1, dtype=torch.long)).item()
         },
     )
 

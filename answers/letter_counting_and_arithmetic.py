@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from answers.bpe_wordpiece_sentencepiece import CORPUS, encode_word, train_bpe
 from answers.evidence import Evidence
@@ -49,16 +49,18 @@ def counting_letter_tokens_works_only_on_characters() -> Evidence:
     )
 
 
+@cache
+def _pretoken_lengths(piece: str) -> tuple[int, ...]:
+    """Token lengths of one pre-token under the trained merges (digit pre-tokens repeat: encode each once)."""
+    return tuple(len(t) for t in encode_word(piece, _merges()))
+
+
 def _segmentation(number: int, digit_split: bool) -> tuple[int, ...]:
     """Token lengths of ' <number>' under the trained merges, with GPT-2-style or digit-split pre-tokens."""
     text = f" {number}"
     if not digit_split:
-        return tuple(len(t) for t in encode_word(text, _merges()))
-    lengths: list[int] = []
-    for piece in DIGIT_SPLIT.findall(text):
-        if not piece.isspace():
-            lengths.extend(len(t) for t in encode_word(piece, _merges()))
-    return tuple(lengths)
+        return _pretoken_lengths(text)
+    return tuple(n for piece in DIGIT_SPLIT.findall(text) if not piece.isspace() for n in _pretoken_lengths(piece))
 
 
 def _patterns(digit_split: bool) -> Counter:

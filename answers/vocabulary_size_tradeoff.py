@@ -38,30 +38,37 @@ def _vocabulary(merges: int) -> set[bytes]:
     return {bytes([b]) for b in range(256)} | {a + b for a, b in learned}  # type: ignore[operator]
 
 
-def _lm_embedding_parameters(vocab: int, tied: bool) -> int:
-    embed = nn.Embedding(vocab, D_MODEL, device="meta")
-    head = nn.Linear(D_MODEL, vocab, bias=False, device="meta")
+def _embedding_and_head(vocab: int, tied: bool) -> tuple[nn.Embedding, nn.Linear]:
+    embed = nn.Embedding(vocab, D_MODEL)
+    head = nn.Linear(D_MODEL, vocab, bias=False)
     if tied:
         head.weight = embed.weight
-    return sum(p.numel() for p in {id(p): p for m in (embed, head) for p in m.parameters()}.values())
+    return embed, head
+
+
+def _distinct_parameters(*modules: nn.Module) -> int:
+    """Parameters of the modules together, a tied matrix counted once."""
+    return sum(p.numel() for p in {id(p): p for m in modules for p in m.parameters()}.values())
 
 
 def embedding_parameters_are_vocabulary_times_width() -> Evidence:
-    """For the tokenizer with 180 merges (vocabulary counted from its tokens: 256 + 180), an instantiated
-    input embedding plus untied output projection holds 2·V·d parameters; counting only the input table
-    (V·d, as if tied) misses half."""
+    """For the tokenizer with 180 merges (vocabulary counted from its distinct tokens: 256 + 180), an
+    instantiated input embedding plus untied output projection holds 2·V·d parameters. The usual slip is to
+    count only the input embedding module (what `get_input_embeddings()` reports): that misses the untied
+    head, half the total."""
     vocab = len(_vocabulary(MERGES[-1]))
+    embed, head = _embedding_and_head(vocab, tied=False)
     return Evidence(
-        measured=_lm_embedding_parameters(vocab, tied=False),
+        measured=_distinct_parameters(embed, head),
         expected=embedding_parameters(bpe_vocabulary_size(MERGES[-1]), D_MODEL, tied=False),
         comparison="equal",
         derivation="formulas bpe_vocabulary_size (256 + merges) and embedding_parameters (2·V·d untied)",
-        counterfactual="the input table only (V·d), forgetting the untied output projection",
-        counterfactual_measured=embedding_parameters(bpe_vocabulary_size(MERGES[-1]), D_MODEL, tied=True),
+        counterfactual="the same untied model, counting only the input embedding module's parameters",
+        counterfactual_measured=_distinct_parameters(embed),
         unit="parameters",
         details={
             "distinct tokens counted": vocab,
-            "tied model, measured": _lm_embedding_parameters(vocab, tied=True),
+            "tied model, measured": _distinct_parameters(*_embedding_and_head(vocab, tied=True)),
             "GPT-2 small V·d (50,257 × 768)": embedding_parameters(50257, 768),
         },
     )

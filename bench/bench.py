@@ -5,8 +5,9 @@
 Rows, each the median of --runs runs (interleaved, so machine noise hits a row and its baseline alike)
 unless marked "one run", with the peak resident memory of the process tree's largest process:
 
-- time to the first question of `quiz take` (warm index; and one run with the index rebuilt), beside
-  `python -c pass` and a bare click hello-world;
+- time to the first question of `quiz take` (warm index; and one run with the index rebuilt), and to the
+  end of `quiz list`, `quiz show ID` and `quiz stats` (warm card cache), beside `python -c pass` and a bare
+  click hello-world (target ≤ 150 ms each, issue 12);
 - loading and validating the whole deck from YAML;
 - `quiz verify` over the whole bank, beside a bare `import torch`, with its slowest claim;
 - `quiz site build`, cold (empty cache), warm (nothing changed) and warm after editing one card's title, beside
@@ -136,6 +137,9 @@ def _startup_and_verify(tmp: Path, runs: int, env: dict[str, str], take: list[st
         "python -c pass": ([sys.executable, "-c", "pass"], None),
         "click hello-world": ([sys.executable, str(tmp / "hello.py")], None),
         "quiz take: first question": (take, FIRST_QUESTION_SHOWN),
+        "quiz list": ([*QUIZ, "list", "--questions", str(bank)], None),
+        "quiz show causal-masking": ([*QUIZ, "show", "causal-masking", "--questions", str(bank)], None),
+        "quiz stats": ([*QUIZ, "stats", "--questions", str(bank)], None),
         "load and validate the deck (YAML)": (
             [sys.executable, "-c", f"from quiz.deck import load_deck; load_deck({str(bank)!r})"],
             None,
@@ -148,6 +152,9 @@ def _startup_and_verify(tmp: Path, runs: int, env: dict[str, str], take: list[st
     for name, values in samples.items():
         baseline = {
             "quiz take: first question": "python -c pass",
+            "quiz list": "python -c pass",
+            "quiz show causal-masking": "python -c pass",
+            "quiz stats": "python -c pass",
             "load and validate the deck (YAML)": "python -c pass",
         }
         rows.append(

@@ -33,6 +33,8 @@ def _html(markdown_text: str) -> str:
     """Markdown to HTML, with $…$ and $$…$$ turned into the \\(…\\) and \\[…\\] Anki renders with MathJax."""
     import markdown
 
+    from quiz.site.safe import deck_markdown
+
     math: list[str] = []
 
     def keep(match: re.Match[str]) -> str:
@@ -43,7 +45,8 @@ def _html(markdown_text: str) -> str:
         return f"@@MATH{len(math) - 1}@@"
 
     text = re.sub(r"\$\$(.+?)\$\$|(?<![\\\w])\$(?!\s)(.+?)(?<!\s)\$", keep, markdown_text, flags=re.S)
-    rendered = markdown.markdown(text, extensions=["fenced_code", "tables"])
+    # Card text is the deck's: raw HTML, script and javascript: links in it become text (quiz.site.safe).
+    rendered = markdown.markdown(deck_markdown(text), extensions=["fenced_code", "tables"])
     return re.sub(r"@@MATH(\d+)@@", lambda m: math[int(m.group(1))], rendered)
 
 
@@ -76,15 +79,45 @@ def _claim_item(statement: str, result: ClaimResult | None) -> str:
     return f"<li>{html.escape(statement)} <span class='why'>({html.escape(evidence)})</span></li>"
 
 
+def _inline(markdown_text: str) -> str:
+    """_html without the paragraph around it, for text inside a list item or a bold line."""
+    rendered = _html(markdown_text).strip()
+    return (
+        rendered[3:-4]
+        if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1
+        else rendered
+    )
+
+
+def shuffled_choices(card: Card) -> list:
+    """The choices in an order drawn from the card id: never the YAML's (right answer first), and the same in every
+    export, so re-importing does not reshuffle a note someone is learning."""
+    import random
+
+    order = list(card.choices)
+    random.Random(f"anki:{card.id}").shuffle(order)
+    return order
+
+
 def _fields(card: Card, results: list[ClaimResult] | None = None) -> list[str]:
-    question = _html(card.question)
-    if card.choices:
-        items = "".join(f"<li>{_html(choice.text)}</li>" for choice in card.choices)
-        question += f'<ol type="a" class="choices">{items}</ol>'
+    question = _html(card.choice_question or card.question) if card.choices else _html(card.question)
     answer = _html(card.answer)
     if card.choices:
-        right = next(choice for choice in card.choices if choice.correct)
-        answer = f"<p><b>{_html(right.text)}</b></p>" + answer
+        order = shuffled_choices(card)
+        items = "".join(f"<li>{_inline(choice.text)}</li>" for choice in order)
+        question += f'<ol type="a" class="choices">{items}</ol>'
+        letter = "abcdefghij"[next(i for i, c in enumerate(order) if c.correct)]
+        right = next(c for c in order if c.correct)
+        wrong = "".join(
+            f"<li>({'abcdefghij'[i]}) {_inline(c.text)}<br><span class='why'>{_inline(c.why or '')}</span></li>"
+            for i, c in enumerate(order)
+            if not c.correct
+        )
+        answer = (
+            f"<p><b>({letter})</b> {_inline(right.text)}</p>"
+            + answer
+            + f"<p class='why'>Why the others are wrong:</p><ul class='why'>{wrong}</ul>"
+        )
     explanation = _html("## Explanation\n\n" + card.explanation)
     if card.pitfalls:
         explanation += _html(
@@ -95,6 +128,27 @@ def _fields(card: Card, results: list[ClaimResult] | None = None) -> list[str]:
     explanation += f"<p class='why'>Proved by running code (quiz verify {card.id}):</p><ul class='why'>{claims}</ul>"
     meta = html.escape(f"{card.topic.title} · {card.difficulty}")
     return [card.id, question, answer, explanation, meta]
+
+
+def numeric_fields(card: Card, index: int) -> list[str]:
+    """One numeric question of ``card`` as a note: the prompt with one fixed draw (from the card id, so every export
+    asks the same numbers), the value on the back with its working from the grading formula."""
+    import random
+
+    from quiz.cache import NumericView
+    from quiz.numeric import draw, format_quantity, percent
+
+    question = card.numeric[index]
+    view = NumericView(question.prompt, question.formula, question.params, str(question.unit), question.tolerance)
+    instance = draw(view, random.Random(f"anki:{card.id}:{index}"))
+    working = "<br>".join(html.escape(step) for step in instance.steps)
+    answer = (
+        f"<p><b>{html.escape(format_quantity(instance.expected, instance.unit))}</b> "
+        f"<span class='why'>({html.escape(percent(instance.tolerance))})</span></p>"
+        f"<p class='why'>Working:</p><p class='working'>{working}</p>"
+    )
+    meta = html.escape(f"{card.topic.title} · {card.difficulty} · numeric")
+    return [f"{card.id}#numeric-{index}", html.escape(instance.prompt), answer, _html(card.answer), meta]
 
 
 def export(cards: list[Card], path: Path, cache: ProofCache | None = None, answers_dir: Path | None = None) -> int:
@@ -118,6 +172,15 @@ def export(cards: list[Card], path: Path, cache: ProofCache | None = None, answe
                 tags=[card.topic.value, card.difficulty.value, *card.tags],
             )
         )
+        for index in range(len(card.numeric)):
+            deck.add_note(
+                genanki.Note(
+                    model=model,
+                    fields=numeric_fields(card, index),
+                    guid=genanki.guid_for("transformer-proofs", card.id, "numeric", index),
+                    tags=[card.topic.value, card.difficulty.value, "numeric", *card.tags],
+                )
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     genanki.Package(deck).write_to_file(str(path))
     return len(deck.notes)

@@ -125,7 +125,16 @@ def _fingerprint(root: Path, answers_dir: Path) -> list[list]:
     for tag, folder, patterns in (("q", root, ("*/*.yaml", "*/*.yml")), ("a", answers_dir, ("*.py", "formulas/*.py"))):
         for pattern in patterns:
             for path in folder.glob(pattern):
-                st = path.stat()
+                if path.name.startswith("."):
+                    continue  # hidden: never a card or a proof module (see quiz.deck.card_files)
+                # An editor's lock file (Emacs keeps ``.#card.yaml`` beside a card being edited, a dangling
+                # symlink), a folder or a socket is not part of the deck: ``load_deck`` reads regular files only.
+                try:
+                    st = path.stat() if path.is_file() else None
+                except OSError:  # removed between the listing and the stat
+                    st = None
+                if st is None:
+                    continue
                 # Relative names: the index file is already keyed on the folders' resolved paths.
                 entries.append([f"{tag}:{path.relative_to(folder)}", st.st_mtime_ns, st.st_size])
     return sorted(entries)

@@ -115,14 +115,64 @@ def _line_map(node: yaml.Node) -> tuple[dict[Location, int], list[tuple[int, str
     return lines, duplicates
 
 
+class ValueReadError(ValueError):
+    """A scalar YAML parses but Python cannot build (``2024-02-30``, an integer of 5 000 digits): (line, why)."""
+
+
+class TooDeepError(ValueError):
+    """Collections nested deeper than any card needs: (line of the first node too deep)."""
+
+
+# A card nests four levels at most (numeric.0.params.name.0); the walks below recurse once per level.
+MAX_DEPTH = 32
+
+
+def _check_depth(root: yaml.Node) -> None:
+    """Refuse nesting past MAX_DEPTH before anything recursive (the line map, the constructor, pydantic) meets
+    it; iterative, so that the check itself cannot overflow the stack."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeepError(node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+
+
+def _unreadable_scalar(loader: yaml.CSafeLoader, root: yaml.Node) -> ValueReadError:
+    """The first scalar the constructor cannot build, with its line and the reason, for a one-line problem."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except (ValueError, OverflowError) as exc:
+                too_long = node.tag.endswith(":int")  # Python's own message here is a paragraph
+                why = f"an integer of {len(node.value)} digits" if too_long else str(exc).split(";")[0]
+                shown = node.value if len(node.value) <= 24 else node.value[:20] + "…"
+                return ValueReadError(node.start_mark.line + 1, f"{shown!r} cannot be read ({why})")
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(child for pair in reversed(node.value) for child in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return ValueReadError(root.start_mark.line + 1, "a value cannot be read")
+
+
 def parse_yaml(text: str) -> tuple[Any, dict[Location, int], list[tuple[int, str]]]:
     loader = yaml.CSafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {(): 1}, []
+        _check_depth(node)
         lines, duplicates = _line_map(node)
-        return loader.construct_document(node), lines, duplicates
+        try:
+            return loader.construct_document(node), lines, duplicates
+        except (ValueError, OverflowError):  # YAML's implicit dates and ints, built by Python: not a YAMLError
+            raise _unreadable_scalar(yaml.CSafeLoader(""), node) from None
     finally:
         loader.dispose()
 
@@ -170,7 +220,10 @@ def formula_outline(answers_dir: Path) -> dict[str, tuple[str, ...]]:
 
 def card_files(root: Path) -> list[Path]:
     try:
-        return sorted(p for pattern in ("*/*.yaml", "*/*.yml") for p in root.glob(pattern))
+        # Hidden names are never cards (no id starts with a dot): an editor's lock or backup file such as
+        # Emacs' ``.#card.yaml``, or macOS's ``._card.yaml``, sits beside a card while it is being edited.
+        found = (p for pattern in ("*/*.yaml", "*/*.yml") for p in root.glob(pattern))
+        return sorted(p for p in found if not p.name.startswith("."))
     except OSError as exc:  # a symlink loop or an unreadable folder
         message = f"cannot list the cards ({exc.strerror or exc})"
         raise DeckError([Problem(shown_path(root), 0, "", message, "DECK004")]) from None
@@ -260,6 +313,12 @@ def _read_card(path: Path) -> tuple[Any, dict[Location, int], list[tuple[int, st
         return Problem(shown, 1, "", "file is not valid UTF-8 text; save it as UTF-8", "FILE003")
     except ComplexKeyError as exc:
         return Problem(shown, exc.args[0], "", "a key must be a plain word, not a list or mapping", "YAML003")
+    except ValueReadError as exc:
+        line, why = exc.args
+        return Problem(shown, line, "", f"{why}; put it in quotes to keep it as text", "YAML006")
+    except TooDeepError as exc:
+        message = f"values nested more than {MAX_DEPTH} levels deep; a card's fields nest a few levels at most"
+        return Problem(shown, exc.args[0], "", message, "YAML007")
     except AliasError as exc:
         message = "YAML anchors and aliases are not allowed in cards; write it out"
         return Problem(shown, exc.args[0], "", message, "YAML002")
@@ -269,6 +328,31 @@ def _read_card(path: Path) -> tuple[Any, dict[Location, int], list[tuple[int, st
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return Problem(shown, mark.line + 1 if mark else 1, "", f"YAML syntax error: {what}", "YAML001")
+
+
+def _formula_checks(deck: Deck) -> tuple[dict[str, tuple[str, ...]], Any]:
+    """For the NUM rules: each formula's arguments without a default, and a function that computes one
+    combination of values (None, or what is wrong). Only a deck with numeric questions imports the formulas."""
+    if not any(card.numeric for card in deck):
+        return {}, lambda formula, params: None
+    import inspect
+
+    from answers.formulas import FORMULAS
+    from quiz.evaluate import FormulaError, evaluate
+
+    required = {
+        name: tuple(p.name for p in inspect.signature(fn).parameters.values() if p.default is inspect.Parameter.empty)
+        for name, fn in FORMULAS.items()
+    }
+
+    def computes(formula: str, params: Any) -> str | None:
+        try:
+            evaluate(formula, params)
+        except FormulaError as error:
+            return str(error)
+        return None
+
+    return required, computes
 
 
 def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns_answers: bool) -> list[Problem]:
@@ -291,6 +375,7 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
         deck.answers_dir,
         formula_outline(DEFAULT_ANSWERS),  # the quiz always computes with the project's formulas
         outline_of,
+        *_formula_checks(deck),
     )
     problems: list[Problem] = []
     for card in deck:

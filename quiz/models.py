@@ -93,6 +93,9 @@ class Card(Strict):
     references: list[Reference] = Field(default_factory=list)
     asked_in: list[AskedIn] = Field(default_factory=list, description="study-document questions it answers")
     choices: list[Choice] = Field(default_factory=list)
+    choice_question: Text | None = Field(
+        default=None, description="the question the choices answer, when `question` asks more than they cover"
+    )
     numeric: list[NumericQuestion] = Field(default_factory=list)
     unmeasured: str | None = Field(default=None, description="what this card says but cannot measure here")
     # Words a reader types for this card that its text spells otherwise ("sqrt" for √d_k, "gqa" for grouped-query

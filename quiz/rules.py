@@ -20,6 +20,7 @@ no files: the deck hands each rule what it may look at.
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ from typing import Any, Protocol
 from answers import SHARED
 from quiz.models import Card, Location
 from quiz.paths import shown_path
+from quiz.vocab import CHOICE_LETTERS
 
+MAX_COMBINATIONS = 4096  # of a numeric question's values, computed by NUM007 (the bank's largest has 256)
 MAX_CARD_KIB = 256  # the largest real card is ~8 KiB; anything far bigger is a mistake or an attack
 # Modules in answers/ that are building blocks, not the proof of one card.
 SHARED_MODULES = frozenset(SHARED)  # the one list, in answers/__init__.py
@@ -51,6 +54,8 @@ CODES: dict[str, str] = {
     "YAML003": "every key is a plain word",
     "YAML004": "no key appears twice",
     "YAML005": "a card is a mapping of fields",
+    "YAML006": "every value can be read (a date exists, an integer has under 4300 digits)",
+    "YAML007": "values nest at most 32 levels deep",
     "FIELD001": "every required field is present",
     "FIELD002": "every field is one the card format knows",
     "FIELD003": "ids, tags and related ids are lowercase words joined by hyphens",
@@ -67,10 +72,14 @@ CODES: dict[str, str] = {
     "CARD008": "every pitfall names one of the card's claims",
     "CARD009": "multiple choice has exactly one correct answer among 3 or more",
     "CARD010": "every wrong choice says why it is wrong",
+    "CARD011": f"multiple choice has at most {len(CHOICE_LETTERS)} choices (a letter each)",
     "NUM001": "a numeric question names a formula in answers/formulas",
     "NUM002": "a numeric question's parameters are arguments of its formula",
     "NUM003": "every placeholder in a numeric prompt is a parameter",
     "NUM004": "every parameter of a numeric question has a value",
+    "NUM005": "a numeric prompt's placeholders are plain {name}s",
+    "NUM006": "every required argument of the formula is a parameter",
+    "NUM007": "the formula gives a finite number, quickly, for every combination of the values",
     "PROOF001": "every card has its proof module",
     "PROOF002": "every claim names a function of the proof module",
     "PROOF003": "every claim function is annotated '-> Evidence'",
@@ -158,6 +167,9 @@ class Scope:
     answers_dir: Path = Path("answers")
     formulas: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # formula name → argument names
     outline: Callable[[Path], Outline | None] = lambda path: None
+    required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # formula → arguments without a default
+    # Computes a formula on one combination of values: None, or what is wrong (quiz.evaluate in a real deck).
+    evaluate: Callable[[str, Mapping[str, Any]], str | None] = lambda formula, params: None
 
 
 @dataclass(frozen=True)
@@ -251,6 +263,13 @@ def _wrong_choices_say_why(card: Card, scope: Scope) -> Iterator[Finding]:
             yield Finding(("choices", i, "why"), "a wrong choice needs a 'why' saying what is wrong with it")
 
 
+def _at_most_ten_choices(card: Card, scope: Scope) -> Iterator[Finding]:
+    # `take` names a choice by its letter; a choice past the last letter could be neither shown nor picked.
+    if len(card.choices) > len(CHOICE_LETTERS):
+        message = f"{len(card.choices)} choices, but at most {len(CHOICE_LETTERS)} can be shown; drop some wrong ones"
+        yield Finding(("choices",), message)
+
+
 def _formula_exists(card: Card, scope: Scope) -> Iterator[Finding]:
     for i, numeric in enumerate(card.numeric):
         if numeric.formula not in scope.formulas:
@@ -266,9 +285,58 @@ def _params_are_formula_arguments(card: Card, scope: Scope) -> Iterator[Finding]
                 yield Finding(("numeric", i, "params", unknown[0]), message)
 
 
+def _fields(prompt: str) -> list[tuple[str | None, str | None, str | None]]:
+    """The replacement fields of a prompt as (name, format spec, conversion); [] when it does not parse."""
+    try:
+        return [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(prompt)]
+    except ValueError:
+        return []
+
+
+def _required_arguments_given(card: Card, scope: Scope) -> Iterator[Finding]:
+    for i, numeric in enumerate(card.numeric):
+        missing = [name for name in scope.required.get(numeric.formula, ()) if name not in numeric.params]
+        if missing:
+            yield Finding(("numeric", i, "params"), f"'{numeric.formula}' needs '{missing[0]}'; give it values")
+
+
+def _every_combination_computes(card: Card, scope: Scope) -> Iterator[Finding]:
+    for i, numeric in enumerate(card.numeric):
+        known = scope.formulas.get(numeric.formula)
+        if known is None or set(numeric.params) - set(known) or not all(numeric.params.values()):
+            continue  # NUM001, NUM002 or NUM004 already says what is wrong
+        if any(name not in numeric.params for name in scope.required.get(numeric.formula, ())):
+            continue  # NUM006
+        names = list(numeric.params)
+        for values in itertools.islice(itertools.product(*numeric.params.values()), MAX_COMBINATIONS):
+            wrong = scope.evaluate(numeric.formula, dict(zip(names, values, strict=True)))
+            if wrong:
+                yield Finding(("numeric", i, "params"), wrong)
+                break
+
+
+def _placeholders_are_plain(card: Card, scope: Scope) -> Iterator[Finding]:
+    # The values are formatted by the quiz (format_param): a spec, a conversion, an index or an attribute is
+    # never needed, and each is a way to crash `take` (`{}`, `{x:{y}}`) or make it allocate (`{x:>999999999}`).
+    for i, numeric in enumerate(card.numeric):
+        try:
+            fields = list(string.Formatter().parse(numeric.prompt))
+        except ValueError as exc:
+            yield Finding(("numeric", i, "prompt"), f"prompt does not parse ({exc}); write a literal brace as {{{{")
+            continue
+        for _, name, spec, conversion in fields:
+            if name is None:
+                continue
+            if not name.isidentifier() or spec or conversion:
+                shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                message = f"prompt uses {shown}; a placeholder is a parameter's name alone, like {{tokens}}"
+                yield Finding(("numeric", i, "prompt"), message)
+                break
+
+
 def _placeholders_are_params(card: Card, scope: Scope) -> Iterator[Finding]:
     for i, numeric in enumerate(card.numeric):
-        names = {name for _, name, _, _ in string.Formatter().parse(numeric.prompt) if name}
+        names = {name for name, _, _ in _fields(numeric.prompt) if name and name.isidentifier()}
         unknown = sorted(names - set(numeric.params))
         if unknown:
             yield Finding(("numeric", i), f"prompt uses {{{unknown[0]}}} but params do not define it")
@@ -323,8 +391,10 @@ RULES: tuple[Rule, ...] = (
     Rule("CARD008", Stage.ALONE, _pitfalls_name_claims),
     Rule("CARD009", Stage.ALONE, _one_correct_choice),
     Rule("CARD010", Stage.ALONE, _wrong_choices_say_why),
+    Rule("CARD011", Stage.ALONE, _at_most_ten_choices),
     Rule("NUM003", Stage.ALONE, _placeholders_are_params),
     Rule("NUM004", Stage.ALONE, _params_have_values),
+    Rule("NUM005", Stage.ALONE, _placeholders_are_plain),
     Rule("CARD001", Stage.PLACED, _id_is_file_name),
     Rule("CARD002", Stage.PLACED, _topic_is_folder),
     Rule("CARD003", Stage.PLACED, _id_is_not_reserved, keeps_out=True),
@@ -336,6 +406,8 @@ RULES: tuple[Rule, ...] = (
     Rule("PROOF004", Stage.LINKED, _evidence_functions_are_claims),
     Rule("NUM001", Stage.LINKED, _formula_exists),
     Rule("NUM002", Stage.LINKED, _params_are_formula_arguments),
+    Rule("NUM006", Stage.LINKED, _required_arguments_given),
+    Rule("NUM007", Stage.LINKED, _every_combination_computes),
 )
 
 

@@ -42,3 +42,12 @@ def review(state: str | None, grade: int, now: datetime) -> Reviewed:
 
 def stability(state: str | None) -> float:
     return float(json.loads(state).get("stability") or 0.0) if state else 0.0
+
+
+# fsrs.State: 1 learning, 2 review, 3 relearning. Read from the stored JSON so planning needs no fsrs import.
+_REVIEW_STATE = 2
+
+
+def is_learning(state: str | None) -> bool:
+    """Is the card in its (re)learning steps, whose intervals are minutes and are asked within the session?"""
+    return bool(state) and json.loads(state).get("state") != _REVIEW_STATE

@@ -1,5 +1,6 @@
-"""What the progress database says about you: per-topic reviews, retention, accuracy and mastery, and how
-many cards fall due on each of the next seven days."""
+"""What the progress database says about you: per-topic reviews, retention, accuracy and mastery, how many
+cards are due now (exactly what ``quiz take`` would ask) and how many fall due on each of the next seven study
+days (``quiz.days``: local days starting at 4 am, as in ``take``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from quiz.cache import CardView
-from quiz.scheduler import stability
+from quiz.days import day_of, forecast_day, is_due
+from quiz.scheduler import is_learning, stability
 from quiz.store import Progress, Review
 
 MATURE_DAYS = 21.0
@@ -34,7 +36,10 @@ class Stats:
     accuracy: float | None
     retention: float | None
     topics: list[TopicStats]
-    forecast: list[tuple[str, int]]  # (date, cards due that day); today includes the overdue
+    forecast: list[tuple[str, int]]  # (study day, cards due that day); today includes the overdue
+    due_now: int = 0  # what `quiz take --due-only` would ask now (edited cards included, suspended not)
+    learning: int = 0  # cards in their learning steps
+    suspended: int = 0
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -46,7 +51,28 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def compute(cards: list[CardView], progress: dict[str, Progress], reviews: list[Review], now: datetime) -> Stats:
+def _spaced(reviews: list[Review]) -> list[Review]:
+    """The answers that test memory across days: a card's first answer on a study day after a day it was
+    already seen (Anki's "true retention" leaves out same-day learning steps; cram does not count)."""
+    last_day: dict[str, object] = {}
+    kept = []
+    for r in reviews:
+        if r.mode == "cram":
+            continue
+        day = day_of(r.answered_at)
+        if r.card_id in last_day and last_day[r.card_id] != day:
+            kept.append(r)
+        last_day[r.card_id] = day
+    return kept
+
+
+def compute(
+    cards: list[CardView],
+    progress: dict[str, Progress],
+    reviews: list[Review],
+    now: datetime,
+    suspended: set[str] | frozenset[str] = frozenset(),
+) -> Stats:
     by_topic: dict[str, list[CardView]] = defaultdict(list)
     titles: dict[str, str] = {}
     for card in cards:
@@ -57,7 +83,7 @@ def compute(cards: list[CardView], progress: dict[str, Progress], reviews: list[
         ids = {c.id for c in by_topic[topic]}
         mine = [r for r in reviews if r.card_id in ids]
         objective = [r for r in mine if r.correct is not None]
-        again = [r for r in mine if not r.first]
+        again = _spaced(mine)
         # Not the chance of recall now: right after an answer every card is "remembered", however shaky.
         # FSRS stability (days until recall drops to 90 %) measured against Anki's "mature" 21 days says how
         # far each card is from being known for good.
@@ -76,17 +102,21 @@ def compute(cards: list[CardView], progress: dict[str, Progress], reviews: list[
         )
     known = {c.id for c in cards}
     objective = [r for r in reviews if r.correct is not None and r.card_id in known]
-    again = [r for r in reviews if not r.first and r.card_id in known]
-    today = now.date()
-    forecast = []
-    for day in range(7):
-        date = today + timedelta(days=day)
-        due = sum(
-            1
-            for card_id, p in progress.items()
-            if card_id in known and (p.due.date() == date or (day == 0 and p.due.date() < today))
-        )
-        forecast.append((date.isoformat(), due))
+    again = _spaced([r for r in reviews if r.card_id in known])
+    today = day_of(now)
+    hashes = {c.id: c.content_hash for c in cards}
+    scheduled = {i: p for i, p in progress.items() if i in known and i not in suspended}
+    days: dict[object, int] = defaultdict(int)
+    due_now = 0
+    for card_id, p in scheduled.items():
+        learning = is_learning(p.state)
+        # An edited card is due now, as `take` asks it (quiz.session.plan).
+        if hashes[card_id] != p.content_hash or is_due(p.due, learning, now):
+            due_now += 1
+            days[today] += 1
+        else:
+            days[forecast_day(p.due, learning, now)] += 1
+    forecast = [((today + timedelta(days=d)).isoformat(), days[today + timedelta(days=d)]) for d in range(7)]
     return Stats(
         reviews=sum(r.card_id in known for r in reviews),
         cards=len(cards),
@@ -95,4 +125,7 @@ def compute(cards: list[CardView], progress: dict[str, Progress], reviews: list[
         retention=_ratio(sum(r.grade > 1 for r in again), len(again)),
         topics=topics,
         forecast=forecast,
+        due_now=due_now,
+        learning=sum(is_learning(p.state) for p in scheduled.values()),
+        suspended=len(suspended & known),
     )

@@ -55,7 +55,7 @@ def test_show_answer_runs_the_proofs_and_shows_the_evidence(valid_deck, run):
     result = run("show", "tiny-card", "--answer")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
-    assert "Two." in text and "Evidence" in text and text.count("fails") == 2 and "HOLDS" not in text
+    assert "Two." in text and "Evidence" in text and text.count("rejected ✓") == 2 and "ALSO HOLDS" not in text
 
 
 def test_show_unknown_id_is_one_line_error(valid_deck, run):

@@ -118,3 +118,15 @@ def test_every_command_has_help_for_itself_and_each_option(command):
     for param in target.get_params(ctx):
         if isinstance(param, click.Option):
             assert param.help, f"{' '.join(command) or 'quiz'} {param.opts[0]} has no help text"
+
+
+def test_every_command_is_found_in_the_module_the_lazy_group_imports_for_it():
+    """`quiz take` imports only the module of `take`: the table that says where each command lives must be right."""
+    import importlib
+
+    from quiz.cli.base import COMMAND_MODULES, main
+
+    for name, module in COMMAND_MODULES.items():
+        importlib.import_module(module)
+        assert main.commands[name].callback.__module__ == module, f"{name} is not defined in {module}"
+    assert sorted(main.commands) == sorted(COMMAND_MODULES), "a command is missing from COMMAND_MODULES"

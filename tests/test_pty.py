@@ -53,7 +53,7 @@ def test_a_session_killed_with_sigkill_keeps_every_answer_given_and_the_next_one
     child.expect(r"Enter to reveal")
     child.sendline("")
     child.expect("How well did you know it")
-    child.sendline("3")
+    child.sendline("4")  # Easy: the card graduates at once (Good would ask it again in this session)
     child.expect("2/2")
     child.expect(r"Enter to reveal")
     child.sendline("")
@@ -63,12 +63,14 @@ def test_a_session_killed_with_sigkill_keeps_every_answer_given_and_the_next_one
     child.wait()
     assert count_reviews(terminal.db) == 1
 
-    resumed = terminal("--seed", "4")  # the answered card is not due for 10 minutes: only the other one is asked
+    resumed = terminal("--seed", "4")  # the answered card is due in days: only the other one is asked
     resumed.expect("1/1")
     resumed.expect(r"Enter to reveal")
     resumed.sendline("")
     resumed.expect("How well did you know it")
     resumed.sendline("4")
+    resumed.expect("Enter to finish")
+    resumed.sendline("")
     resumed.expect("Answered 1 of 1")
     resumed.expect(pexpect.EOF)
     resumed.close()

@@ -87,6 +87,8 @@ FIXTURES: dict[str, Callable[[DeckBuilder, pytest.MonkeyPatch], dict]] = {
     "YAML003": card("? [a, b]\n: c\n", name="tiny-card"),
     "YAML004": card(VALID_CARD + "title: Another title\n"),
     "YAML005": card("- just\n- a list\n", name="tiny-card"),
+    "YAML006": card(replace("claims:", "source: 2024-02-30\nclaims:")),
+    "YAML007": card(replace("tags: [demo]", "tags: " + "[" * 990 + "]" * 990)),
     "FIELD001": card(replace("answer: Two.\n", "")),
     "FIELD002": card(VALID_CARD + "colour: blue\n"),
     "FIELD003": card(replace("id: tiny-card", "id: Tiny_Card"), name="tiny-card"),
@@ -105,10 +107,16 @@ FIXTURES: dict[str, Callable[[DeckBuilder, pytest.MonkeyPatch], dict]] = {
     ),
     "CARD009": card(choices("text: Two\n    why: a", "text: Three\n    why: b", "text: Four\n    why: c")),
     "CARD010": card(choices("text: Two\n    correct: true", "text: Three\n    why: b", "text: Four")),
+    "CARD011": card(choices("text: Two\n    correct: true", *(f"text: wrong {i}\n    why: w" for i in range(10)))),
     "NUM001": card(numeric("How many?", "no_such_formula", "{tokens: [8]}")),
     "NUM002": card(numeric("How many?", "attention_score_count", "{tokens: [8], colour: [1]}")),
     "NUM003": card(numeric("For {heads}?", "attention_score_count", "{tokens: [8]}")),
     "NUM004": card(numeric("How many?", "attention_score_count", "{tokens: []}")),
+    "NUM005": card(numeric("'How many for {}?'", "attention_score_count", "{tokens: [8]}")),
+    "NUM006": card(numeric("How many?", "kv_cache_saving", "{query_heads: [8]}")),
+    "NUM007": card(
+        numeric("'{query_heads} over {kv_heads}?'", "kv_cache_saving", "{query_heads: [8], kv_heads: [2, 0]}")
+    ),
     "PROOF001": valid_and(lambda deck, _: deck.card(replace("id: tiny-card", "id: second-card"), name="second-card")),
     "PROOF002": card(module=WITHOUT_SECOND_CLAIM),
     "PROOF003": card(

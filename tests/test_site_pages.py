@@ -3,6 +3,7 @@ data, the one font scheme of the figures, and the way-in pages."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 from pathlib import Path
@@ -88,7 +89,7 @@ def test_numeric_draws_shown_in_the_browser_are_the_python_formulas_values(deck)
 def _text(html_or_markdown: str) -> str:
     import re
 
-    return " ".join(re.sub(r"<[^>]+>|[$\\()]", "", html_or_markdown).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>|[$\\()]", "", html_or_markdown)).split())
 
 
 def test_every_figure_text_follows_the_one_font_scheme_scaled_to_its_width():
@@ -127,3 +128,22 @@ def test_start_page_walks_every_topic_once_in_the_suggested_order(deck):
     positions = [text.index(f"({topic.value}/index.md)") for topic, _ in PATH if topic in topics]
     assert positions == sorted(positions)
     assert all(text.count(f"({topic.value}/index.md)") == 1 for topic in topics)
+
+
+def test_hostile_choice_text_reaches_the_page_as_text(deck):
+    from quiz.models import Choice
+
+    card = deck.cards["sqrt-dk-scaling"].model_copy(
+        update={
+            "choices": [
+                Choice(text="<img src=x onerror=alert(1)> $x^2$", correct=True, why="<script>alert(2)</script>"),
+                Choice(text="[link](javascript:alert(3))", why="fine"),
+            ]
+        }
+    )
+    data = graded_data(card)
+    shown = json.dumps(data)
+    assert "<img" not in shown and "<script" not in shown and "javascript:" not in shown
+    # Shown as the characters typed (entities the browser turns back into text), with the math still rendered.
+    assert html.unescape(data["choices"][0]["html"]).startswith("<img src=x onerror=alert(1)> <span class=")
+    assert "arithmatex" in data["choices"][0]["html"]

@@ -17,6 +17,8 @@ from collections.abc import Callable
 def _collect() -> dict[str, Callable[..., float]]:
     found: dict[str, Callable[..., float]] = {}
     for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):  # _trace is machinery, not formulas
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from answers.formulas._trace import sqrt  # math.sqrt that also records the working
 
 
 def adam_state_elements(params: int) -> int:
@@ -47,7 +47,7 @@ def chinchilla_tokens(params: float, tokens_per_parameter: float = 20.0) -> floa
 
 def chinchilla_parameters(compute_flops: float, tokens_per_parameter: float = 20.0) -> float:
     """Compute-optimal size for a FLOP budget: C = 6·N·(20·N) ⇒ N = √(C / 120)."""
-    return math.sqrt(compute_flops / (6 * tokens_per_parameter))
+    return sqrt(compute_flops / (6 * tokens_per_parameter))
 
 
 def lora_parameters(d_in: int, d_out: int, rank: int) -> int:

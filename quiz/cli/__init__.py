@@ -9,7 +9,6 @@ Data goes to stdout, progress and errors to stderr. A user error is one ``Error:
 exit status 1; a usage error (bad option) is click's message and exit status 2.
 """
 
-from quiz.cli import cards, export, practice, site, stats  # noqa: F401  (each module adds its commands to `main`)
-from quiz.cli.base import main
+from quiz.cli.base import main  # each command's module adds it to `main` when first asked for (COMMAND_MODULES)
 
 __all__ = ["main"]

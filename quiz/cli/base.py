@@ -24,14 +24,44 @@ if TYPE_CHECKING:
 # quiz.deck (yaml, pydantic models) is imported by the commands that load the deck, not here: `quiz take`
 # reads a cached index and must show its first question within 150 ms.
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Card text is data from whatever deck was given: it reaches the terminal through these two consoles only.
+# Every C0/C1 control character but newline and tab (ESC starts the sequences that set the clipboard, retitle
+# the window or hide text; rich itself strips only BEL, BS, VT, FF and CR) and the bidirectional overrides
+# that reorder what is shown are removed from the text of every segment as it is written, whatever built the
+# renderable. The segments rich makes for its own cursor control are marked as control and pass.
+_UNSAFE = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters a terminal would act on rather than show (see ``_UNSAFE``)."""
+    return text.translate(_UNSAFE)
+
+
+class SafeConsole(Console):
+    """A rich Console that never parses markup in a plain string (a title like ``Costs [/] and benefits`` is
+    text, not a closing tag) and never writes a control character that came from text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, highlight=False, **kwargs)
+
+    def render(self, renderable: Any, options: Any = None) -> Any:
+        for segment in super().render(renderable, options):
+            if segment.control or segment.text.isprintable():
+                yield segment
+            else:
+                yield segment._replace(text=printable(segment.text))
+
+
+out = SafeConsole()
+err = SafeConsole(stderr=True)
 
 
 def fail(error: QuizError) -> NoReturn:
     """Say what is wrong, one ``Error:`` line per problem, and exit 1."""
     for line in error.lines():
-        click.echo(f"Error: {line}", err=True)
+        click.echo(printable(f"Error: {line}"), err=True)
     sys.exit(1)
 
 
@@ -141,9 +171,32 @@ def filters(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--topic", type=click.Choice([t.value for t in Topic]), help="Only this topic.")(command)
 
 
+# Which module defines each command. A command's module is imported only when that command runs (or when
+# help lists them all): `quiz take` then never pays for the modules of verify, the site or the export.
+COMMAND_MODULES = {
+    **dict.fromkeys(("list", "show", "verify", "check"), "quiz.cli.cards"),
+    **dict.fromkeys(("take", "interview", "suspend", "reset"), "quiz.cli.practice"),
+    "stats": "quiz.cli.stats",
+    "export": "quiz.cli.export",
+    "site": "quiz.cli.site",
+}
+
+
 class QuizGroup(click.Group):
     """The one place a user error is handled: any QuizError a command raises (or a subcommand's, since
-    groups invoke through here) becomes ``Error:`` lines and exit status 1."""
+    groups invoke through here) becomes ``Error:`` lines and exit status 1. Commands load lazily."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            import importlib
+
+            importlib.import_module(COMMAND_MODULES[name])  # its decorators add the command to this group
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in COMMAND_MODULES:
+            self.get_command(ctx, name)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -161,4 +214,13 @@ def main() -> None:
     Start with:  quiz take          (a quiz in the terminal)
                  quiz show causal-masking --answer
                  quiz verify        (run every proof)
+
+    \b
+    Environment:
+      QUIZ_DB          progress database (default: progress.sqlite3 in your user data folder)
+      QUIZ_NOW         move the clock: an ISO 8601 time, e.g. QUIZ_NOW=2026-12-03T08:00+01:00 quiz take
+                       (without an offset it is read as UTC)
+      QUIZ_DAY_STARTS  the local hour a study day starts at, 0-23 (default 4, as in Anki)
+      TZ               your time zone, for days and due times
+      QUIZ_CACHE_DIR   where the card and proof caches live
     """

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli.base import err, filters, main, out, with_cards, with_deck
+from quiz.cli.base import err, filters, main, out, printable, with_cards, with_deck
 
 if TYPE_CHECKING:
     from quiz.cache import CardIndex, CardView
@@ -34,11 +35,20 @@ def list_cards(cards: CardIndex, topic: str | None, tag: str | None, difficulty:
         ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if not out.is_terminal:
+        # A pipe gets plain tab-separated lines, no header: `quiz list | cut -f1` gives ids `show` accepts.
+        for c in chosen:
+            click.echo(printable(f"{c.id}\t{c.topic}\t{c.difficulty}\t{c.title}"))  # a title is the deck's text
+        err.print(f"{len(chosen)} of {len(cards)} cards")
+        return
     from rich.table import Table
 
+    # The id is what you copy into show, take or verify: never cut. The title gives way instead.
     table = Table(box=None, pad_edge=False)
-    for column in ("id", "topic", "difficulty", "title"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True, min_width=max((len(c.id) for c in chosen), default=2))
+    table.add_column("topic", no_wrap=True)
+    table.add_column("difficulty", no_wrap=True)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
     for c in chosen:
         table.add_row(c.id, c.topic, c.difficulty, c.title)
     out.print(table)
@@ -48,19 +58,62 @@ def list_cards(cards: CardIndex, topic: str | None, tag: str | None, difficulty:
 @main.command()
 @click.argument("card_id")
 @click.option("--answer", is_flag=True, help="Also show the answer, explanation, pitfalls and evidence.")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Also show the card's history from this progress database: every answer, the schedule, lapses.",
+)
 @with_cards
-def show(cards: CardIndex, card_id: str, answer: bool) -> None:
-    """Show a card's question; with --answer, everything, with its proofs' evidence (run unless cached).
+def show(cards: CardIndex, card_id: str, answer: bool, db: Path | None) -> None:
+    """Show a card's question; with --answer, everything, with its proofs' evidence (run unless cached);
+    with --db, your history with it (Anki's Card Info).
 
     Example: quiz show sqrt-dk-scaling --answer
     """
     from quiz.cli.views import answer_view, question_panel
 
     card = cards.get(card_id)
-    out.print(question_panel(card))
+    out.print(question_panel(card, plain=not out.is_terminal))
     if answer:
         results = _run_with_progress([card], cards)
         out.print(answer_view(card, results))
+    if db is not None:
+        _print_history(card.id, db, cards)
+
+
+def _print_history(card_id: str, db: Path, cards: CardIndex) -> None:
+    from rich.table import Table
+
+    from quiz.cli.base import DeckSource, open_store
+    from quiz.days import due_from
+    from quiz.scheduler import is_learning, stability
+    from quiz.store import history, suspended
+
+    grades = {1: "again", 2: "hard", 3: "good", 4: "easy"}
+    with open_store(db, DeckSource(cards.root, cards.answers_dir)) as store:
+        rows = history(store, card_id)
+        progress = store.progress().get(card_id)
+        held = card_id in suspended(store)
+    if not rows and progress is None:
+        out.print("No answers to this card yet: it is new.")
+        return
+    table = Table(title=f"History: {len(rows)} answers", title_justify="left", box=None, pad_edge=False)
+    for column in ("when", "kind", "grade", "mode", "answered"):
+        table.add_column(column, overflow="fold")
+    for when, kind, grade, correct, mode, _seconds, detail in rows:
+        mark = "" if correct is None else " ✓" if correct else " ✗"
+        table.add_row(f"{when.astimezone():%Y-%m-%d %H:%M}", kind, grades[grade] + mark, mode, detail or "")
+    out.print(table)
+    if progress is not None:
+        step = "in learning steps" if is_learning(progress.state) else "in review"
+        when = due_from(progress.due, is_learning(progress.state)).astimezone()
+        out.print(
+            f"Next review: {when:%a %d %b %Y %H:%M} · {step} · stability {stability(progress.state):.1f} days · "
+            f"{progress.reviews} reviews · {progress.lapses} lapses" + (" · suspended" if held else "")
+        )
+    else:
+        out.print("Reset: new again." + (" Suspended." if held else ""))
 
 
 @main.command()
@@ -108,7 +161,8 @@ def _run_with_progress(cards: list[CardView], deck: CardIndex, fresh: bool = Fal
 
     total = sum(len(card.claims) for card in cards)
     with Progress(
-        TextColumn("[bold]proving[/bold] {task.description}"),
+        TextColumn("proving", style="bold"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

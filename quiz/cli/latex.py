@@ -1,8 +1,16 @@
-"""LaTeX made readable in a terminal: symbols, fractions, roots, super- and subscripts as Unicode text.
-A self-contained text transform (no rich, no I/O); the site and Anki render real math instead."""
+r"""LaTeX made readable in a terminal: symbols, fractions, roots, super- and subscripts as Unicode text.
+A text transform (no rich, no I/O); the site and Anki render real math instead.
+
+Structure (fractions, roots, braces, sub- and superscripts, \underbrace, matrices) is handled here; the symbol of
+any other command comes from pylatexenc's LaTeX-to-text tables, with the small table below first, for what
+pylatexenc lacks or renders unlike a terminal reader expects (\top as ᵀ, \bmod, spacing). pylatexenc is imported
+only when a command outside that table is met (about 27 ms, measured with python -X importtime), and each
+command is looked up once.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 
 _SYMBOLS = {
@@ -109,6 +117,16 @@ _SYMBOLS = {
     r"\cos": "cos",
     r"\arg": "arg",
     r"\det": "det",
+    r"\bmod": "mod",
+    r"\mod": "mod",
+    r"\ln": "ln",
+    r"\varphi": "φ",
+    r"\Longrightarrow": "⟹",
+    r"\implies": "⟹",
+    r"\iff": "⟺",
+    r"\lvert": "|",
+    r"\rvert": "|",
+    r"\vert": "|",
 }
 _BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": "𝔼"}
 _SUP_FROM = "0123456789+-−=()nijkTtaeoxyr"
@@ -124,12 +142,29 @@ def _superscript(text: str) -> str:
 
 
 def _subscript(text: str) -> str:
-    # Unicode has subscripts for digits and a few letters only; d_k reads fine as it is, so keep the
-    # underscore unless every character has a subscript form.
-    return text.translate(_SUBSCRIPTS) if text and all(c in _SUB_FROM for c in text) and len(text) <= 3 else f"_{text}"
+    # Unicode has subscripts for digits and a few letters only; d_model reads fine as it is, so keep the
+    # underscore unless every character has a subscript form (never half a word: dₘodel).
+    if text and all(c in _SUB_FROM for c in text) and len(text) <= 3:
+        return text.translate(_SUBSCRIPTS)
+    return f"_{text}" if re.fullmatch(r"[\w,.]+", text) else f"_({text})"
+
+
+@functools.cache
+def _symbol(command: str) -> str:
+    """pylatexenc's text for one command (\varsigma → ς); the bare name when it has none."""
+    from pylatexenc.latex2text import LatexNodes2Text  # lazy: only for commands outside _SYMBOLS
+
+    text = LatexNodes2Text().latex_to_text("\\" + command).strip()
+    return text if text and "\\" not in text else command
 
 
 def _math(body: str) -> str:
+    # \cdot\mathbf{W}: unwrapping \mathbf must not glue W onto \cdot
+    body = re.sub(r"(\\[A-Za-z]+)(?=\\(?:text|math|operatorname|boldsymbol))", r"\1 ", body)
+    body = re.sub(r"\\begin\{[pbv]?matrix\}(.*?)\\end\{[pbv]?matrix\}", _matrix, body, flags=re.S)
+    # \underbrace{8nd^2}_{\text{FFN}}: the term, its label in brackets after it
+    body = re.sub(r"\\underbrace\s*" + _BRACED + r"\s*_\s*" + _BRACED, r"\1 [\2]", body)
+    body = re.sub(r"\\(?:underbrace|overbrace|underline|overline)\s*", "", body)
     body = re.sub(r"\\(?:text|mathrm|mathbf|operatorname|mathit|textbf|boldsymbol|mathsf)\s*" + _BRACED, r"\1", body)
     body = re.sub(r"\\mathbb\s*\{?([A-Z])\}?", lambda m: _BLACKBOARD.get(m.group(1), m.group(1)), body)
     body = re.sub(r"\\mathcal\s*\{?([A-Z])\}?", r"\1", body)
@@ -146,13 +181,19 @@ def _math(body: str) -> str:
         # A word command (\in) must not match the start of a longer one (\infty); \| or \, can be followed by anything.
         boundary = r"(?![A-Za-z])" if command[-1].isalpha() else ""
         body = re.sub(re.escape(command) + boundary, lambda _m, c=command: _SYMBOLS[c], body)
+    body = re.sub(r"\\([A-Za-z]+)", lambda m: _symbol(m[1]), body)  # everything else, from pylatexenc
     body = re.sub(r"\s*·\s*", "·", body).replace("^ᵀ", "ᵀ")
     body = re.sub(r"\^" + _BRACED, lambda m: _superscript(m.group(1).replace("{", "").replace("}", "")), body)
     body = re.sub(r"\^([\w−-])", lambda m: _superscript(m.group(1)), body)
     body = re.sub(r"_" + _BRACED, lambda m: _subscript(m.group(1).replace("{", "").replace("}", "")), body)
-    body = re.sub(r"_(\w)", lambda m: _subscript(m.group(1)), body)
+    body = re.sub(r"_(\w+)", lambda m: _subscript(m.group(1)), body)
     body = re.sub(r"\s*&\s*", " ", body).replace("\\\\", "\n")
     return body.replace("{", "").replace("}", "")
+
+
+def _matrix(match: re.Match[str]) -> str:
+    rows = [" ".join(cell.strip() for cell in row.split("&")) for row in match[1].split("\\\\")]
+    return "[" + "; ".join(r for r in rows if r) + "]"
 
 
 def _fraction(num: str, den: str) -> str:

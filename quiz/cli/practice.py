@@ -32,6 +32,19 @@ class _Quit(Exception):
     """The person typed q: leave like Ctrl-C, keeping every answer already given."""
 
 
+class _Undo(Exception):
+    """The person typed u: take back the last answer and ask that card again."""
+
+
+class _Skip(Exception):
+    """The person typed s: move on without grading; the card stays as it was."""
+
+
+# The keys every prompt of `quiz take` understands besides its own (not the interview's: no undo there).
+_SESSION_KEYS = {"u": _Undo, "undo": _Undo, "s": _Skip, "skip": _Skip}
+DONT_KNOW = ("?", "idk")
+
+
 class _Stop:
     """How a session ended early: q is a choice (exit 0); Ctrl-C or the end of input is an interruption
     (exit 130, as for any interrupted command). Either way every answer already given is in the database."""
@@ -76,12 +89,12 @@ def _saved_note(session: Session) -> str:
     )
 
 
-def _answer(session: Session, question: Question, *args) -> None:
+def _answer(session: Session, question: Question, *args):
     """Save an answer; when the database will not take it, say exactly what was kept, and go on."""
     from quiz.store import NotSavedError
 
     try:
-        session.answer(question, *args)
+        return session.answer(question, *args)
     except NotSavedError as problem:
         err.print(
             f"Not saved yet: {problem.answer.describe()}. {problem}. It is kept, and saved with your next answer "
@@ -131,11 +144,16 @@ def _prefetch() -> None:
     threading.Thread(target=work, daemon=True).start()
 
 
+_session_keys = True  # off during an interview
+
+
 def _ask(text: str) -> str:
     _prefetch()
     answer = click.prompt(text, default="", show_default=False, prompt_suffix=" ").strip()
     if answer.lower() in ("q", "quit"):
         raise _Quit
+    if _session_keys and answer.lower() in _SESSION_KEYS:
+        raise _SESSION_KEYS[answer.lower()]
     return answer
 
 
@@ -159,7 +177,7 @@ def _after_menu(card: CardView, source: DeckSource, allow_answer: bool) -> None:
     """After an auto-graded answer: move on, or look at the full answer or its proofs first."""
     from quiz.cli.views import answer_view
 
-    keys = "Enter next" + (" · a answer" if allow_answer else "") + " · p prove it · q quit"
+    keys = "Enter next" + (" · a answer" if allow_answer else "") + " · p prove it · u undo · q quit"
     while True:
         key = _ask(f"[{keys}]").lower()
         if key == "":
@@ -178,7 +196,9 @@ def _ask_choice(question: Question) -> Outcome:
     out.print(choices_view(question.choices))
     letters = CHOICE_LETTERS[: len(question.choices)]
     while True:
-        key = _ask(f"Your choice ({'/'.join(letters)})").lower()
+        key = _ask(f"Your choice ({'/'.join(letters)} · ? don't know{_EXTRA_KEYS()})").lower()
+        if key in DONT_KNOW:
+            return question.dont_know()
         index = letters.find(key) if len(key) == 1 and key.isalpha() else int(key) - 1 if key.isdigit() else -1
         if 0 <= index < len(letters):
             return question.check_choice(index)
@@ -186,31 +206,56 @@ def _ask_choice(question: Question) -> Outcome:
 
 
 def _ask_numeric(question: Question) -> Outcome:
-    from quiz.numeric import AnswerFormatError
+    from quiz.numeric import EXAMPLES, AnswerFormatError
 
     assert question.numeric is not None
-    out.print(f"Answer in {question.numeric.unit}; forms like 2 GiB, 175B params, 3.1e23 or 1,024 are understood.")
+    unit = question.numeric.unit
+    out.print(f"Answer in {unit} (forms like {EXAMPLES.get(unit, '2.5 or 1,024')}).", markup=False, highlight=False)
     while True:
         try:
-            return question.check_numeric(_ask("Your answer"))
-        except AnswerFormatError as problem:
-            err.print(f"{problem} — try again.")
+            text = _ask(f"Your answer (? don't know{_EXTRA_KEYS()})")
+            if text.lower() in DONT_KNOW:
+                return question.dont_know()
+            return question.check_numeric(text)
+        except AnswerFormatError as problem:  # typed text may hold [/] or escapes: never read it as markup
+            err.print(f"{problem} — try again.", markup=False, highlight=False)
+
+
+def _EXTRA_KEYS() -> str:
+    return " · s skip · u undo" if _session_keys else ""
 
 
 def _ask_recall(question: Question, source: DeckSource, interview: bool) -> Grade:
-    """Reveal the answer and take the person's own grade (p proves the card first, outside an interview)."""
-    from quiz.cli.views import answer_view
+    """Reveal the answer and take the person's own grade (p proves the card first, outside an interview).
+
+    Only the question and the answer are on screen when grading, so they fit an 80×24 terminal: on a
+    terminal the screen is cleared and the question shown again above the answer; the explanation, pitfalls
+    and what is not measured come on m."""
+    from quiz.cli.views import answer_view, more_view, reveal_view
     from quiz.session import Grade
 
-    _ask("[Enter to reveal the answer · q quit]")
-    out.print(answer_view(question.card, explanation=not interview))
+    _ask("[Enter to reveal the answer" + ("" if interview else " · s skip · u undo") + " · q quit]")
+    if out.is_terminal:
+        out.clear()
+        out.print(reveal_view(question.card, out.width, out.height))
+    else:
+        out.print(answer_view(question.card, explanation=False))
+    has_more = not interview
     while True:
         key = _ask(
-            "How well did you know it? 1 again · 2 hard · 3 good · 4 easy" + ("" if interview else " · p prove it")
+            "How well did you know it? 1 again · 2 hard · 3 good · 4 easy"
+            + (" · m more · p prove" if has_more else "")
+            + (" · u undo" if _session_keys else "")
         ).lower()
         if key in _GRADES:
             return Grade(_GRADES[key])
-        if key == "p" and not interview:
+        if key == "m" and has_more:
+            if out.is_terminal:  # paged, from its first line; q in the pager comes back to this prompt
+                with out.pager():
+                    out.print(more_view(question.card))
+            else:
+                out.print(more_view(question.card))
+        elif key == "p" and not interview:
             _prove(question.card, source)
         else:
             err.print("Type 1, 2, 3 or 4.")
@@ -226,43 +271,95 @@ def _ask_question(session: Session, question: Question, position: str, source: D
         Reason.CHANGED: "This card changed since you last reviewed it.",
         Reason.NEW: "New card.",
         Reason.DUE: "",
+        Reason.AGAIN: "Again, as its learning step says.",
+        Reason.AHEAD: "Not due yet: reviewing ahead.",
     }[question.reason]
     body = question.numeric.prompt if question.kind is Kind.NUMERIC and question.numeric else None
     out.print(question_panel(card, position, body, "" if interview else note, plain=not out.is_terminal))
     start = time.monotonic()
     if question.kind is Kind.RECALL:
         grade = _ask_recall(question, source, interview)
-        _answer(session, question, grade, None, None, time.monotonic() - start)
+        saved = _answer(session, question, grade, None, None, time.monotonic() - start)
+        if saved is not None and not interview:
+            out.print(_when_next(saved, session.clock()), style="dim")
         return
     outcome = _ask_choice(question) if question.kind is Kind.CHOICE else _ask_numeric(question)
     out.print(verdict(outcome.correct, outcome.feedback))
-    _answer(session, question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
+    saved = _answer(session, question, outcome.grade, outcome.correct, outcome.detail, time.monotonic() - start)
     if not interview:
+        if saved is not None:
+            out.print(_when_next(saved, session.clock()), style="dim")
         _after_menu(card, source, allow_answer=True)
 
 
-def _next_due_note(progress) -> str:
+def _when_next(saved, now) -> str:
+    """When the card comes back, as Anki prints on its buttons."""
+    if saved.requeued is not None:
+        return "It comes back later in this session (a learning step)."
+    if saved.progress is None:
+        return "Practice only: the schedule is unchanged."
+    from quiz.days import day_of, due_from
+
+    when = due_from(saved.progress.due, False)
+    days = (day_of(saved.progress.due) - day_of(now)).days
+    if days <= 0:
+        return f"Next review: today from {saved.progress.due.astimezone():%H:%M}."
+    return f"Next review: {when:%a %d %b} (in {days} day{'s' * (days != 1)})."
+
+
+def _last_chance_to_undo() -> bool:
+    """After the last question: Enter (or the end of input) finishes, u takes the last answer back."""
+    try:
+        key = click.prompt("[Enter to finish · u undo the last answer]", default="", show_default=False)
+    except click.Abort:
+        return False
+    return key.strip().lower() in ("u", "undo")
+
+
+def _next_due_note(progress, now) -> str:
+    from quiz.days import due_from
+    from quiz.scheduler import is_learning
+
     if not progress:
         return "Nothing to ask."
-    soonest = min(p.due for p in progress.values())
-    return f"Nothing due. Next review: {soonest.astimezone().strftime('%a %d %b %H:%M')}."
+    soonest = min(due_from(p.due, is_learning(p.state)) for p in progress.values())
+    wait = max(0, int((soonest - now).total_seconds() // 60))
+    if wait < 60:
+        span = f"{wait} min"
+    else:
+        span = f"{wait // 60} h {wait % 60:02d} min" if wait < 48 * 60 else f"{wait // 1440} days"
+    return f"Nothing due. Next review: {soonest.astimezone().strftime('%a %d %b %H:%M')} (in {span})."
 
 
 @main.command()
+@click.argument("card_ids", nargs=-1, metavar="[ID]...")
 @filters
 @click.option("--new", "new", type=click.IntRange(min=0), default=10, show_default=True, help="New cards at most.")
+@click.option(
+    "--new-per-day",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="New cards a study day at most, over all sessions (as Anki's daily limit).",
+)
 @click.option("--due-only", is_flag=True, help="Only cards due for review; no new ones.")
+@click.option("--ahead", is_flag=True, help="Review ahead: after the due cards, those due soonest (they count).")
+@click.option("--cram", is_flag=True, help="Practise the chosen cards, due or not; the schedule is left alone.")
 @click.option("--count", type=click.IntRange(min=1), help="Ask at most this many cards.")
 @click.option("--type", "kind", type=click.Choice(["recall", "choice", "numeric"]), help="Only this kind of question.")
-@click.option("--seed", type=int, help="Same seed, same questions and same generated numbers.")
+@click.option("--seed", type=int, help="Same seed and same database: same questions and generated numbers.")
 @db_option
 @deck_source
 def take(
+    card_ids: tuple[str, ...],
     topic: str | None,
     tag: str | None,
     difficulty: str | None,
     new: int,
+    new_per_day: int,
     due_only: bool,
+    ahead: bool,
+    cram: bool,
     count: int | None,
     kind: str | None,
     seed: int | None,
@@ -271,46 +368,147 @@ def take(
 ) -> None:
     """Practise with spaced repetition: due cards first, then new ones.
 
-    Recall questions you grade yourself; multiple-choice and numeric answers grade themselves. Every answer
-    is saved as you give it; q or Ctrl-C leaves at any prompt. After an answer, p runs the card's proofs.
+    Recall questions you grade yourself; multiple-choice and numeric answers grade themselves. A card you
+    fail (or a new one, until it has passed its learning steps) comes back later in the same session. Every
+    answer is saved as you give it.
+
+    \b
+    Keys at the prompts:  q quit · u undo the last answer · s skip (stays due)
+                          ? I don't know (shows the answer) · m more of the answer · p prove it
+    Given card ids, asks exactly those now (they count as reviews).
+
+    \b
+    A study day starts at 4 am local time ($QUIZ_DAY_STARTS sets the hour; $TZ the zone): cards due
+    any time that day are due from its start. To move the clock, set QUIZ_NOW to an ISO 8601 time:
+      QUIZ_NOW=2026-12-03T08:00+01:00 quiz take
 
     Example: quiz take --topic masking --new 5
     """
-    from quiz.session import Kind, Session, plan
-    from quiz.store import now_utc
+    from quiz.session import Kind, Session, new_today, plan
+    from quiz.store import now_utc, suspended
 
-    cards = _cards(source, topic, tag, difficulty)
+    if card_ids:
+        from quiz.cache import load_cards
+
+        index = load_cards(source.questions, source.answers)
+        cards = [index.get(i) for i in dict.fromkeys(card_ids)]
+    else:
+        cards = _cards(source, topic, tag, difficulty)
     store = open_store(db, source, writing=True)
     _opened(store)
     try:
+        now = now_utc()
         progress = store.progress()
+        held = suspended(store) if not card_ids else set()
+        left_today = max(0, new_per_day - new_today(store.reviews(), now))
         questions = plan(
             cards,
             progress,
-            now_utc(),
-            new=new,
+            now,
+            new=min(new, left_today),
             due_only=due_only,
             count=count,
             seed=seed,
             kind=Kind(kind) if kind else None,
+            ahead=ahead,
+            everything=bool(card_ids) or cram,
+            suspended=held,
         )
+        if cram and not card_ids:
+            import random
+
+            random.Random(seed).shuffle(questions)
         if not questions:
-            out.print(_next_due_note({c.id: progress[c.id] for c in cards if c.id in progress}))
+            mine = {c.id: progress[c.id] for c in cards if c.id in progress and c.id not in held}
+            out.print(_next_due_note(mine, now))
+            if not left_today and not due_only and any(c.id not in progress for c in cards):
+                out.print(f"The daily limit of {new_per_day} new cards is reached (--new-per-day raises it).")
             return
-        session = Session(store, questions, clock=now_utc)
-        with _stoppable(session) as stop:
-            for number, question in enumerate(questions, 1):
-                _ask_question(session, question, f"{number}/{len(questions)} · {question.kind}", source)
-        summary = session.summary()
-        out.print(
-            f"Answered {len(session.answered)} of {len(questions)}: "
-            + ", ".join(f"{n} {name}" for name, n in summary.items())
+        session = Session(
+            store, questions, clock=now_utc, mode="cram" if cram else "take", schedule=not cram, seed=seed
         )
+        number = 0
+        with _stoppable(session) as stop:
+            while True:
+                question = session.next()
+                if question is None and not (session.answered and _last_chance_to_undo()):
+                    break
+                if question is not None:
+                    number += 1
+                    position = f"{number}/{number + len(session.queue)} · {question.kind}"
+                try:
+                    if question is None:
+                        raise _Undo
+                    _ask_question(session, question, position, source)
+                except _Skip:
+                    session.skip(question)
+                    out.print("Skipped: not graded, and still due.", style="dim")
+                except _Undo:
+                    answered = question is None or (session.answered and session.answered[-1].question is question)
+                    if not answered:
+                        session.queue.insert(0, question)
+                    undone = session.undo()
+                    if undone is None:
+                        err.print("Nothing to undo yet.")
+                        number -= 1
+                    else:
+                        out.print(f"Undone: your last answer to “{undone.card.title}”. Asking it again.", style="dim")
+                        number -= (1 if answered else 2) if question is not None else 1
+        summary = session.summary()
+        if session.answered:
+            cards_done = len({a.question.card.id for a in session.answered})
+            repeats = len(session.answered) - cards_done
+            out.print(
+                f"Answered {cards_done} of {len(questions)}"
+                + (f" ({len(session.answered)} answers with the learning steps)" if repeats else "")
+                + ": "
+                + ", ".join(f"{n} {name}" for name, n in summary.items())
+                + (f" · skipped {session.skipped}" if session.skipped else "")
+            )
         stop.exit_if_interrupted()
         if session.unsaved:
             sys.exit(1)
     finally:
         store.close()
+
+
+@main.command()
+@click.argument("card_ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--off", is_flag=True, help="Unsuspend: ask the cards again when due.")
+@db_option
+@deck_source
+def suspend(card_ids: tuple[str, ...], off: bool, db: Path | None, source: DeckSource) -> None:
+    """Stop asking these cards (their schedule is kept); --off asks them again.
+
+    Example: quiz suspend causal-masking
+    """
+    from quiz.cache import load_cards
+    from quiz.store import set_suspended
+
+    index = load_cards(source.questions, source.answers)
+    ids = [index.get(i).id for i in card_ids]
+    with open_store(db, source) as store:
+        set_suspended(store, ids, not off)
+    out.print(("Unsuspended: " if off else "Suspended: ") + ", ".join(ids))
+
+
+@main.command()
+@click.argument("card_ids", nargs=-1, required=True, metavar="ID...")
+@db_option
+@deck_source
+def reset(card_ids: tuple[str, ...], db: Path | None, source: DeckSource) -> None:
+    """Forget the schedule of these cards: they are new again (their past answers stay in the history).
+
+    Example: quiz reset causal-masking
+    """
+    from quiz.cache import load_cards
+    from quiz.store import reset as forget
+
+    index = load_cards(source.questions, source.answers)
+    ids = [index.get(i).id for i in card_ids]
+    with open_store(db, source) as store:
+        n = forget(store, ids)
+    out.print(f"Reset {n} of {len(ids)} cards: they are new again.")
 
 
 @main.command()
@@ -338,12 +536,14 @@ def interview(
     from quiz.session import Session
     from quiz.store import now_utc
 
+    global _session_keys
     cards = _cards(source, topic, tag, difficulty)
     store = open_store(db, source, writing=True)
     _opened(store)
+    _session_keys = False  # no undo or skip in an interview: an interviewer takes the answer given
     try:
         questions = plan_interview(cards, minutes, seed)
-        session = Session(store, questions, clock=now_utc, mode="interview")
+        session = Session(store, questions, clock=now_utc, mode="interview", relearn=False)
         out.print(f"Mock interview: {len(questions)} questions in {minutes} minutes. q or Ctrl-C stops.")
         start = time.monotonic()
         deadline = start + minutes * 60
@@ -360,6 +560,7 @@ def interview(
         if session.unsaved:
             sys.exit(1)
     finally:
+        _session_keys = True
         store.close()
 
 

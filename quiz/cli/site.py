@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.text import Text
 
 from quiz.cli.base import DeckSource, deck_source, err, main
 
@@ -74,7 +75,7 @@ def build_command(
     if report.stats.proved_ids:
         err.print(f"proved again (new or changed): {', '.join(report.stats.proved_ids)}")
     for failure in report.failures:
-        err.print(f"[yellow]not proved:[/yellow] {failure}")
+        err.print(Text.assemble(("not proved:", "yellow"), f" {failure}"))
     click.echo(str((output or DEFAULT_OUTPUT).resolve()))
 
 

@@ -21,16 +21,17 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     accuracy   right answers to multiple-choice and numeric questions
     retention  reviews of cards seen before that you still recalled (graded Hard or better)
     mastery    how close each card's memory is to lasting 21 days (FSRS stability), unseen cards 0
+    Due        cards due on each study day, which starts at $QUIZ_DAY_STARTS (default 4 am) local time
 
     Example: quiz stats --json
     """
     from quiz.cache import load_index
     from quiz.stats import compute
-    from quiz.store import now_utc
+    from quiz.store import now_utc, suspended
 
     cards = load_index(source.questions, source.answers)
     with open_store(db, source) as store:
-        result = compute(cards, store.progress(), store.reviews(), now_utc())
+        result = compute(cards, store.progress(), store.reviews(), now_utc(), suspended(store))
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
@@ -54,4 +55,11 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
         style="bold",
     )
     out.print(table)
+    later = result.forecast[0][1] - result.due_now
+    out.print(
+        f"Due now: {result.due_now} (quiz take --due-only asks these)"
+        + (f" · later today: {later}" if later else "")
+        + (f" · in learning steps: {result.learning}" if result.learning else "")
+        + (f" · suspended: {result.suspended}" if result.suspended else "")
+    )
     out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))

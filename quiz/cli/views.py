@@ -7,6 +7,7 @@ Markdown renderer is imported only when an answer is shown.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -66,7 +67,8 @@ def question_panel(
         text = Text.assemble(Text(note + "\n\n", style="yellow"), text)
     if plain:
         return Text.assemble(Text(f"\n## {card.title} ({subtitle})\n\n", style="bold"), text, "\n")
-    return Panel(text, title=card.title, subtitle=subtitle, expand=False)
+    # Text, not str: a Panel parses a str title as markup, and a card title is the deck's text.
+    return Panel(text, title=Text(card.title), subtitle=Text(subtitle), expand=False)
 
 
 def choices_view(choices: Sequence[ChoiceView]) -> Text:
@@ -102,6 +104,38 @@ def answer_view(card: CardView, results: list[ClaimResult] | None = None, explan
     return Group(*parts)
 
 
+def reveal_view(card: CardView, width: int, height: int) -> RenderableType:
+    """The question and its answer, made to fit ``width`` × ``height`` with a line left for the grade prompt
+    (an 80×24 terminal included): the question in full when it fits, else its title only; the answer under a
+    rule rather than in a box, so it keeps the full width. The rest of the card is ``more_view``, on m."""
+    from rich.console import Console
+    from rich.rule import Rule
+
+    answer = Group(Rule("Answer", style="green"), _markdown(card.answer))
+    full = Group(question_panel(card), answer)
+    probe = Console(width=width, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
+    with probe.capture() as capture:
+        probe.print(full)
+    probe.file.close()
+    if len(capture.get().splitlines()) < height:
+        return full
+    return Group(Text(card.title, style="bold"), answer)
+
+
+def more_view(card: CardView) -> RenderableType:
+    """What `m` shows after the answer: the explanation, the pitfalls and what is not measured."""
+    parts: list[RenderableType] = [_markdown("## Explanation\n\n" + card.explanation)]
+    if card.pitfalls:
+        lines = [
+            f"- **{p.verdict.upper()}:** “{p.myth}”" + (f" *({p.source})*" if p.source else "") + f"\n  {p.truth}"
+            for p in card.pitfalls
+        ]
+        parts.append(_markdown("## Pitfalls\n\n" + "\n".join(lines)))
+    if card.unmeasured:
+        parts.append(_markdown("**Not measured here:** " + card.unmeasured))
+    return Group(*parts)
+
+
 def cache_note(results: list[ClaimResult]) -> str:
     """How many of the results' cards answered from the proof cache, or "" if none did."""
     cached = len({r.card for r in results if r.cached})
@@ -113,32 +147,38 @@ def cache_note(results: list[ClaimResult]) -> str:
 
 
 def evidence_table(results: list[ClaimResult], show_card: bool = True) -> Table:
+    """One row per claim, readable at 80 columns: a mark, then the claim's name (with its card when several
+    cards are shown) on a line of its own, what was measured against what was expected, and what the broken
+    version measured. Names are never folded mid-word: they wrap only at their underscores' line, whole."""
     title = "Evidence (cached)" if any(r.cached for r in results) else "Evidence"
-    table = Table(title=title, title_justify="left", show_lines=False)
-    if show_card:
-        table.add_column("card", overflow="fold")
-    table.add_column("claim", overflow="fold")
-    table.add_column("measured", justify="right")
-    table.add_column("expected")
-    table.add_column("holds", justify="center")
-    table.add_column("counterfactual (must fail)", overflow="fold")
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False, leading=1)
+    table.add_column("holds", width=1, no_wrap=True)
+    table.add_column("claim", overflow="fold", ratio=1)
     for r in results:
         ev = r.text
         holds = Text("✓", style="green") if r.holds else Text("✗", style="bold red")
+        name = Text(f"{r.card} · {r.claim}" if show_card else r.claim, style="bold")
         if ev is None or r.error:
-            row = [r.claim, "—", "—", holds, Text(r.error or "", style="red")]
+            body = Text.assemble(name, "\n", Text(r.error or "", style="red"))
         else:
-            cf_mark = (
-                Text("✗ fails", style="green") if not ev.counterfactual_holds else Text("✓ HOLDS", style="bold red")
+            cf = (
+                Text("rejected ✓", style="green")
+                if not ev.counterfactual_holds
+                else Text("ALSO HOLDS ✗", style="bold red")
             )
-            row = [
-                r.claim,
+            body = Text.assemble(
+                name,
+                "\n",
+                Text("measured ", style="dim"),
                 ev.measured,
+                Text("  expected ", style="dim"),
                 ev.criterion,
-                holds,
-                Text.assemble(f"{ev.counterfactual}: {ev.counterfactual_measured} ", cf_mark),
-            ]
-        table.add_row(*([r.card] if show_card else []), *row)
+                "\n",
+                Text("broken version ", style="dim"),
+                f"({ev.counterfactual}): {ev.counterfactual_measured} ",
+                cf,
+            )
+        table.add_row(holds, body)
     return table
 
 

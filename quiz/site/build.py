@@ -16,6 +16,44 @@ from quiz.site.options import DEFAULT_DOCS, DEFAULT_OUTPUT, HOOK, MKDOCS_YML, ST
 from quiz.site.writer import Report, generate
 
 PACKAGE = Path(__file__).resolve().parent
+# Written into every folder a build creates or takes over: MkDocs empties its output folder before it writes
+# (every name but dotfiles), so a build only ever writes into a folder that is new, empty, or has this file.
+MARKER = ".quiz-site"
+STAMP = ".quiz-build-stamp"  # the last build's inputs; a folder holding one was built by an earlier version
+
+
+def claim_output(output: Path) -> None:
+    """Make ``output`` a folder this program may empty and fill, or refuse: a folder with anything in it that
+    no build made (a deck, notes, a home folder) is never handed to MkDocs, which would delete its files."""
+    if output.exists() and not output.is_dir():
+        raise SiteError(f"{output} is a file, not a folder; give --output a new or empty folder")
+    try:
+        ours = (output / MARKER).is_file() or (output / STAMP).is_file()
+        if output.is_dir() and not ours and any(output.iterdir()):
+            raise SiteError(
+                f"{output} is not empty and was not made by `quiz site build`; nothing was written or deleted. "
+                "Give --output a new or empty folder (MkDocs empties the folder it builds into)"
+            )
+        output.mkdir(parents=True, exist_ok=True)
+        (output / MARKER).write_text("Built by `quiz site build`: the next build empties and rewrites this folder.\n")
+    except OSError as exc:
+        raise SiteError(f"cannot build into {output} ({exc.strerror or exc})") from None
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """One build at a time per docs folder: a second build waits, rather than rewriting (and removing as
+    stale) the pages of the first while MkDocs reads them. The lock file sits beside the folder (a dotfile:
+    nothing inside the docs folder survives ``Writer.remove_stale``)."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager
@@ -86,10 +124,30 @@ def build_site(
     had to run."""
     options = options or Options()
     output, docs_dir = Path(output or DEFAULT_OUTPUT), Path(docs_dir or DEFAULT_DOCS)
+    _refuse_overlap(output, docs_dir, options)
+    with _exclusive(docs_dir):  # every CLI build shares the docs folder, so this also orders their outputs
+        claim_output(output)
+        return _build(output, docs_dir, options, strict)
+
+
+def _refuse_overlap(output: Path, docs_dir: Path, options: Options) -> None:
+    """The output folder is emptied: it must not hold the docs folder, the deck or its proofs."""
+    emptied = output.resolve()
+    for what, path in (
+        ("the docs folder", docs_dir),
+        ("the cards", options.questions),
+        ("the proofs", options.answers),
+    ):
+        inside = Path(path).resolve()
+        if inside == emptied or emptied in inside.parents:
+            raise SiteError(f"--output {output} holds {what} ({path}), which the build would delete; choose another")
+
+
+def _build(output: Path, docs_dir: Path, options: Options, strict: bool) -> Report:
     # Generating before MkDocs runs fails fast on an invalid deck and tells whether anything changed; the
     # hook generates again inside the build, which costs a deck load and finds every file up to date.
     report = generate(docs_dir, options)
-    stamp_file = output / ".quiz-build-stamp"
+    stamp_file = output / STAMP
     stamp = build_stamp(docs_dir, strict)
     if (output / "index.html").is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
         # MkDocs has no incremental build; its output is a function of the docs folder and the config, so an

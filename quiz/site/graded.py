@@ -20,9 +20,11 @@ DRAWS = 12
 
 
 def _html(text: str) -> str:
+    """Card Markdown as HTML, made safe first like every card field on the site (``quiz.site.safe``)."""
     from quiz.site.pages import _inline_html
+    from quiz.site.safe import deck_markdown
 
-    rendered = _inline_html(text).strip()
+    rendered = _inline_html(deck_markdown(text)).strip()
     # One paragraph is shown inline (inside a button, beside a verdict); several stay paragraphs.
     match = re.fullmatch(r"<p>(.*)</p>", rendered, re.S)
     return match[1] if match and "<p>" not in match[1] else rendered

@@ -9,6 +9,7 @@ from quiz.deck import Deck
 from quiz.models import Card, Topic
 from quiz.site.pages import card_path, evidence_table
 from quiz.site.proving import CardProof
+from quiz.site.safe import deck_markdown as _md
 
 # The order a newcomer meets the ideas in: each topic uses only what comes before it.
 PATH: list[tuple[Topic, str]] = [
@@ -85,7 +86,7 @@ def start_page(deck: Deck, proofs: dict[str, CardProof], topics: list[Topic]) ->
     for step, topic in enumerate([*listed, *rest], 1):
         count = sum(card.topic == topic for card in deck)
         first = _first_card(deck, topic)
-        start = f" Start with [{first.title}]({card_path(first)})." if first else ""
+        start = f" Start with [{_md(first.title)}]({card_path(first)})." if first else ""
         parts.append(
             f"{step}. **[{topic.title}]({topic.value}/index.md)** — {why.get(topic, '')} "
             f"({count} card{'s' if count != 1 else ''}).{start}"
@@ -118,7 +119,7 @@ def how_to_read_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
             "- **Result**: *proved* when the claim holds and its counterfactual fails; anything else is shown "
             "in red, and the build reports it.",
             "",
-            f"For example, from [{example.title}]({card_path(example)}):",
+            f"For example, from [{_md(example.title)}]({card_path(example)}):",
             "",
             '<div class="reflow evidence" markdown="1">',
             "",

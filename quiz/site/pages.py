@@ -13,6 +13,8 @@ from quiz.models import Card, Pitfall, Topic
 from quiz.proofs import ClaimResult
 from quiz.site.graded import graded_block
 from quiz.site.proving import CardProof
+from quiz.site.safe import deck_markdown as _md
+from quiz.site.safe import safe_url
 from quiz.site.sources import SHOWN_REFERENCE, Source
 
 
@@ -62,7 +64,7 @@ def evidence_table(card: Card, proof: CardProof) -> str:
     ]
     for claim, record in zip(card.claims, proof.claims, strict=True):
         text = record.text
-        statement = f"[{_cell(claim.statement)}](#claim-{claim.proof})"
+        statement = f"[{_cell(_md(claim.statement))}](#claim-{claim.proof})"
         if text is None:
             rows.append(f"| {statement} | — | — | — | {_verdict(record)}: {_code(record.error or '')} |")
             continue
@@ -76,7 +78,7 @@ def evidence_table(card: Card, proof: CardProof) -> str:
 
 def _claim_section(card: Card, record: ClaimResult, source: Source | None, sources: dict[str, Source]) -> str:
     claim = next(c for c in card.claims if c.proof == record.claim)
-    parts = [f"### {claim.statement} {{ #claim-{claim.proof} }}", ""]
+    parts = [f"### {_md(claim.statement)} {{ #claim-{claim.proof} }}", ""]
     text = record.text
     if text is None:
         parts += ['!!! danger "The proof could not run"', "", f"    `{record.error}`", ""]
@@ -123,14 +125,14 @@ def _figure_block(card: Card, figure: dict[str, str]) -> str:
 def _pitfall_block(card: Card, pitfall: Pitfall, anchor: str = "") -> str:
     kind = "failure" if pitfall.verdict == "false" else "warning"
     label = "False" if pitfall.verdict == "false" else "Imprecise"
-    statement = next(c.statement for c in card.claims if c.proof == pitfall.proof)
+    statement = _md(next(c.statement for c in card.claims if c.proof == pitfall.proof))
     meta = [f"**Verdict:** {pitfall.verdict}"]
     if pitfall.source:
-        meta.append(f"**Source:** {pitfall.source}")
+        meta.append(f"**Source:** {_md(str(pitfall.source))}")
     body = "\n\n".join(
         [
-            f"> {' '.join(pitfall.myth.split())}",
-            pitfall.truth.strip(),
+            f"> {' '.join(_md(pitfall.myth).split())}",
+            _md(pitfall.truth.strip()),
             " · ".join(meta),
             f"**Proof:** [{statement}]({anchor}#claim-{pitfall.proof})",
         ]
@@ -146,15 +148,17 @@ def _links(card: Card, deck: Deck, here: str) -> list[str]:
         for other in card.related:
             if other in deck.cards:
                 target = deck.cards[other]
-                parts.append(f"- [{target.title}]({_relative(here, card_path(target))})")
+                parts.append(f"- [{_md(target.title)}]({_relative(here, card_path(target))})")
         parts.append("")
     if card.references:
         parts += ["## References", ""]
-        parts += [f"- [{r.title}]({r.url})" if r.url else f"- {r.title}" for r in card.references]
+        parts += [
+            f"- [{_md(r.title)}]({safe_url(str(r.url))})" if r.url else f"- {_md(r.title)}" for r in card.references
+        ]
         parts.append("")
     if card.asked_in:
         parts += ["## Asked as", ""]
-        parts += [f"- {' '.join(q.question.split())} *(in “{q.document}”)*" for q in card.asked_in]
+        parts += [f"- {' '.join(_md(q.question).split())} *(in “{_md(q.document)}”)*" for q in card.asked_in]
         parts.append("")
     return parts
 
@@ -173,12 +177,12 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
     proved = sum(r.passed for r in proof.claims)
     parts = [
         "---",
-        f"title: {json.dumps(card.title, ensure_ascii=False)}",
+        f"title: {json.dumps(_md(card.title), ensure_ascii=False)}",
         f"tags:\n{tags}",
         *([f"keywords: {json.dumps(card.keywords, ensure_ascii=False)}"] if card.keywords else []),
         "---",
         "",
-        f"# {card.title}",
+        f"# {_md(card.title)}",
         "",
         f'<p class="card-meta">{html.escape(card.topic.title)} · {card.difficulty.value} · '
         f"{proved} of {len(card.claims)} claims proved</p>",
@@ -186,16 +190,16 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         *_keywords(card),
         "## Question",
         "",
-        card.question.strip(),
+        _md(card.question.strip()),
         "",
         '??? success "Answer"',
         "",
-        _indent(card.answer),
+        _indent(_md(card.answer)),
         "",
         *graded_block(card),
         "## Explanation",
         "",
-        card.explanation.strip(),
+        _md(card.explanation.strip()),
         "",
     ]
     if proof.figures:
@@ -206,7 +210,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
     parts += ["## Evidence", "", '<div class="reflow evidence" markdown="1">', "", evidence_table(card, proof), ""]
     parts += ["</div>", ""]
     if card.unmeasured:
-        parts += ['!!! note "Not measured here"', "", _indent(card.unmeasured), ""]
+        parts += ['!!! note "Not measured here"', "", _indent(_md(card.unmeasured)), ""]
     parts += ["## Proofs", ""]
     for record in proof.claims:
         parts.append(_claim_section(card, record, sources.get(record.claim), sources))
@@ -225,11 +229,11 @@ def topic_page(topic: Topic, cards: list[Card], proofs: dict[str, CardProof]) ->
     for card in cards:
         proved = sum(r.passed for r in proofs[card.id].claims)
         parts.append(
-            f"| [{_cell(card.title)}]({card.id}.md) | {card.difficulty.value} | {proved} / {len(card.claims)} |"
+            f"| [{_cell(_md(card.title))}]({card.id}.md) | {card.difficulty.value} | {proved} / {len(card.claims)} |"
         )
     parts.append("")
     for card in cards:
-        parts += [f"## [{card.title}]({card.id}.md)", "", _first_sentence(card.question), ""]
+        parts += [f"## [{_md(card.title)}]({card.id}.md)", "", _first_sentence(_md(card.question)), ""]
     return "\n".join(parts)
 
 
@@ -261,8 +265,8 @@ def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
         record = next(r for r in proofs[card.id].claims if r.claim == pitfall.proof)
         link = f"{card_path(card)}#claim-{pitfall.proof}"
         parts.append(
-            f"| [{_cell(_short(pitfall.myth))}](#erratum-{i}) | {_cell(card.topic.title)} | {pitfall.verdict} "
-            f"| {_cell(pitfall.source or '—')} | [{_cell(card.title)}]({link}) {_verdict(record)} |"
+            f"| [{_cell(_short(_md(pitfall.myth)))}](#erratum-{i}) | {_cell(card.topic.title)} | {pitfall.verdict} "
+            f"| {_cell(_md(str(pitfall.source or '—')))} | [{_cell(_md(card.title))}]({link}) {_verdict(record)} |"
         )
     parts += ["", "</div>", ""]
     for i, (card, pitfall) in enumerate(entries, 1):
@@ -271,9 +275,9 @@ def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
             f'<div class="erratum" data-topic="{html.escape(card.topic.title)}" data-verdict="{pitfall.verdict}" '
             'markdown="1">',
             "",
-            f"## {_short(pitfall.myth, 70)} {{ #erratum-{i} }}",
+            f"## {_short(_md(pitfall.myth), 70)} {{ #erratum-{i} }}",
             "",
-            f"From [{card.title}]({card_path(card)}).",
+            f"From [{_md(card.title)}]({card_path(card)}).",
             "",
             _pitfall_block(card, pitfall, anchor=card_path(card)),
             "",
@@ -330,8 +334,8 @@ def selftest_data(deck: Deck) -> list[dict[str, str]]:
             "title": card.title,
             "topic": card.topic.title,
             "difficulty": card.difficulty.value,
-            "question": _inline_html(card.question),
-            "answer": _inline_html(card.answer),
+            "question": _inline_html(_md(card.question)),
+            "answer": _inline_html(_md(card.answer)),
             "url": f"{card.topic.value}/{card.id}.html",
         }
         for card in deck

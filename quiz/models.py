@@ -107,6 +107,11 @@ class Card(Strict):
     )
     numeric: list[NumericQuestion] = Field(default_factory=list)
     unmeasured: str | None = Field(default=None, description="what this card says but cannot measure here")
+    # Words a reader types for this card that its text spells otherwise ("sqrt" for √d_k, "gqa" for grouped-query
+    # attention). The site boosts them in search and shows them under the card's title.
+    keywords: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = Field(
+        default_factory=list
+    )
 
     @property
     def module(self) -> str:

@@ -1,7 +1,8 @@
-"""The built study site in a real browser (Debian's chromium through playwright), served from 127.0.0.1:
-math rendered by the local KaTeX, the answer block opening, search, the self-test, no console errors, and
-no request to any other host. A missing chromium is a failure, never a skip: this test is the proof that
-the site works offline."""
+"""The built study site in a real browser (Debian's chromium through playwright), served from 127.0.0.1 and
+opened from its folder (file://): math rendered by the local KaTeX, the answer block opening, search (and the five
+searches people type), the self-test (order, no spoiler, nothing clipped), graded questions, the phone-width
+overflow check, no console errors, and no request to any other host. A missing chromium is a failure, never a
+skip: this test is the proof that the site works offline."""
 
 from __future__ import annotations
 
@@ -18,14 +19,25 @@ import pytest
 import yaml
 
 from quiz.deck import DEFAULT_QUESTIONS
+from quiz.numeric import EXAMPLES
 from quiz.site import Options, build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The card page's screenshot is kept where QUIZ_TEST_ARTIFACTS says (CI may collect it), else in the test's tmp_path.
 ARTIFACTS_ENV = "QUIZ_TEST_ARTIFACTS"
-# Two real cards with real proofs, math and figures; the full bank would only make the test slower.
-CARDS = {"sqrt-dk-scaling": "scaling", "causal-masking": "masking"}
-CARD_URL = "scaling/sqrt-dk-scaling/"
+# Real cards with real proofs, math and figures: the five that the five searches must find first, and two that
+# compete with them (LayerNorm's proof calls torch.sqrt; RoPE scaling mentions RoPE everywhere).
+CARDS = {
+    "sqrt-dk-scaling": "scaling",
+    "causal-masking": "masking",
+    "kv-cache-decoding": "inference",
+    "rope-relative-rotation": "positional",
+    "gqa-mqa-kv-cache": "inference",
+    "flash-attention": "efficient-attention",
+    "layer-normalization": "sublayers",
+    "rope-scaling-ntk-yarn": "positional",
+}
+CARD_URL = "scaling/sqrt-dk-scaling.html"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,11 +69,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     build_site(root / "out", root / "docs", Options(questions=root / "questions", cache=root / "cache"))
     handler = functools.partial(_QuietHandler, directory=str(root / "out"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    _SERVED[f"http://127.0.0.1:{server.server_address[1]}/"] = str(root / "out")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/", cards
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_folder(site) -> Path:
+    """The same built site, as a folder on disk."""
+    base, _ = site
+    return Path(_SERVED[base])
+
+
+_SERVED: dict[str, str] = {}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -84,9 +107,13 @@ def browser():
 class Visit:
     """A fresh browser context that records every request URL and every console error."""
 
-    def __init__(self, browser, base: str) -> None:
+    def __init__(self, browser, base: str, phone: bool = False) -> None:
         self.base = base
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        if phone:
+            options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+        else:
+            options = {"viewport": {"width": 1280, "height": 900}}
+        self.context = browser.new_context(**options, service_workers="block")
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.context.on("request", lambda request: self.requests.append(request.url))
@@ -98,7 +125,9 @@ class Visit:
         self.page.goto(self.base + path, wait_until="networkidle")
 
     def foreign_requests(self) -> list[str]:
-        return [url for url in self.requests if urlparse(url).hostname != "127.0.0.1"]
+        return [
+            url for url in self.requests if urlparse(url).scheme != "file" and urlparse(url).hostname != "127.0.0.1"
+        ]
 
 
 @pytest.fixture
@@ -179,7 +208,7 @@ def test_search_finds_a_card_by_a_word_from_its_question(visit, site):
 
 
 def test_self_test_flips_a_card_and_keeps_progress_across_reloads(visit):
-    visit.open("self-test/")
+    visit.open("self-test.html")
     page = visit.page
     card = page.locator(".flip-card")
     card.wait_for()
@@ -189,9 +218,9 @@ def test_self_test_flips_a_card_and_keeps_progress_across_reloads(visit):
     card.click()
     assert "flipped" in card.get_attribute("class")
     knew.click()
-    assert page.locator(".selftest-count").inner_text().startswith("Known: 1 of 2")
-    visit.open("self-test/")
-    assert page.locator(".selftest-count").inner_text().startswith("Known: 1 of 2")
+    assert page.locator(".selftest-count").inner_text().startswith("Known: 1 of 8")
+    visit.open("self-test.html")
+    assert page.locator(".selftest-count").inner_text().startswith("Known: 1 of 8")
     assert not visit.errors, visit.errors
     assert not visit.foreign_requests(), visit.foreign_requests()
 
@@ -205,8 +234,408 @@ def test_palette_toggle_switches_to_the_dark_scheme(visit):
 
 
 def test_errata_links_to_the_claim_that_refutes_each_myth(visit):
-    visit.open("errata/")
-    link = visit.page.locator("a[href*='causal-masking/#claim-each_position_attends_to_itself_and_the_past']").first
+    visit.open("errata.html")
+    link = visit.page.locator("a[href*='causal-masking.html#claim-each_position_attends_to_itself_and_the_past']").first
     link.click()
-    visit.page.wait_for_url(re.compile(r"causal-masking/#claim-each_position_attends_to_itself_and_the_past$"))
+    visit.page.wait_for_url(re.compile(r"causal-masking.html#claim-each_position_attends_to_itself_and_the_past$"))
     assert visit.page.locator("#claim-each_position_attends_to_itself_and_the_past").is_visible()
+
+
+# ---- Readable on a phone
+
+# Every table and paragraph of the content column that is wider than its box, except display math that says it
+# scrolls (katex-init.js marks it .scrolls, with a visible cue and an aria-label).
+HIDDEN_CONTENT = """() => {
+  const article = document.querySelector('.md-content article');
+  const hidden = [];
+  const boxes = 'table, p, li, .md-typeset__table, .md-typeset__scrollwrap, div.arithmatex, .graded';
+  article.querySelectorAll(boxes).forEach(el => {
+    if (el.closest('pre, .highlight, details:not([open]), .glightbox-container')) return;
+    if (el.matches('div.arithmatex') || el.closest('div.arithmatex')) {
+      const math = el.closest('div.arithmatex');
+      if (math.scrollWidth > math.clientWidth + 1 && !math.classList.contains('scrolls'))
+        hidden.push('math without a scroll cue: ' + math.textContent.slice(0, 60));
+      return;
+    }
+    if (el.scrollWidth > el.clientWidth + 1) hidden.push(el.tagName + ': ' + el.textContent.slice(0, 60));
+  });
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) hidden.push('the page scrolls sideways');
+  return hidden;
+}"""
+
+
+@pytest.mark.parametrize("phone", [True, False], ids=["390px", "1280px"])
+def test_no_content_column_is_hidden_on_a_phone_or_a_desktop(browser, site, phone, tmp_path):
+    base, _ = site
+    visit = Visit(browser, base, phone=phone)
+    pages = [f"{topic}/{card}.html" for card, topic in CARDS.items()] + ["errata.html", "how-to-read.html"]
+    try:
+        for path in pages:
+            visit.open(path)
+            visit.page.wait_for_function(
+                "!document.querySelector('.md-content .arithmatex') || document.querySelector('.md-content .katex')"
+            )
+            visit.page.evaluate("markScrollingMath(document.body)")
+            assert visit.page.evaluate(HIDDEN_CONTENT) == [], path
+        if phone:
+            visit.open("masking/causal-masking.html")
+            visit.page.wait_for_selector(".evidence td")
+            # One block per claim: the Result of the first claim sits below its Claim, not beside it.
+            cells = visit.page.locator(".evidence tbody tr").first.locator("td")
+            first, last = cells.first.bounding_box(), cells.last.bounding_box()
+            assert last["y"] > first["y"] and last["x"] + last["width"] <= 390
+            artifacts = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path)
+            artifacts.mkdir(parents=True, exist_ok=True)
+            visit.page.screenshot(path=str(artifacts / "site-phone-causal-masking.png"), full_page=False)
+    finally:
+        visit.context.close()
+
+
+def test_a_too_wide_equation_announces_that_it_scrolls(browser, site):
+    base, _ = site
+    visit = Visit(browser, base, phone=True)
+    try:
+        visit.open("inference/gqa-mqa-kv-cache.html")
+        visit.page.wait_for_selector(".md-content .katex", state="attached")
+        wide = visit.page.locator("div.arithmatex.scrolls").first
+        wide.wait_for(state="attached")
+        assert wide.get_attribute("aria-label") == "Equation, scrolls sideways"
+        cue = visit.page.evaluate("(el) => getComputedStyle(el, '::after').content", wide.element_handle())
+        assert "scroll" in cue
+        # It starts at its left edge: nothing is cut off on the left.
+        assert visit.page.evaluate("(el) => el.scrollLeft", wide.element_handle()) == 0
+        assert visit.page.evaluate(
+            "(el) => el.querySelector('.katex').getBoundingClientRect().left >= el.getBoundingClientRect().left - 1",
+            wide.element_handle(),
+        )
+    finally:
+        visit.context.close()
+
+
+def test_a_figure_opens_larger_in_a_lightbox_on_a_phone(browser, site):
+    base, _ = site
+    visit = Visit(browser, base, phone=True)
+    try:
+        visit.open(CARD_URL)
+        figure = visit.page.locator(".proof-figure a.glightbox").first
+        figure.scroll_into_view_if_needed()
+        inline = visit.page.locator(".proof-figure img").first.bounding_box()
+        figure.click()
+        box = visit.page.locator(".glightbox-container .gslide-image img").first
+        box.wait_for(state="visible")
+        visit.page.wait_for_timeout(600)  # the opening animation
+        shown = box.bounding_box()
+        assert shown["width"] * shown["height"] > inline["width"] * inline["height"]
+        assert not visit.foreign_requests(), visit.foreign_requests()
+    finally:
+        visit.context.close()
+
+
+# ---- The self-test
+
+
+def test_self_test_never_shows_the_next_answer_while_turning_back(visit):
+    visit.open("self-test.html")
+    page = visit.page
+    page.locator(".flip-card").click()
+    page.wait_for_timeout(600)  # the turn to the back has finished
+    # Grade, then sample every frame for 0.7 s: whenever the back face is towards the reader it must not hold
+    # the answer of the card now being asked.
+    leaks = page.evaluate(
+        """() => new Promise(resolve => {
+          document.querySelector('button.selftest-knew').click();
+          const inner = document.querySelector('.flip-inner'), back = document.querySelector('.flip-back');
+          const answer = back.querySelector('.flip-answer').textContent;
+          const leaks = [], start = performance.now();
+          (function sample() {
+            const m = new DOMMatrix(getComputedStyle(inner).transform);
+            const angle = Math.abs(Math.atan2(-m.m13, m.m11) * 180 / Math.PI);
+            const facing = m.m11 < 0;  // rotated past 90°: the back face is towards the reader
+            if (facing && back.textContent.includes(answer)) leaks.push(Math.round(performance.now() - start));
+            if (performance.now() - start < 700) requestAnimationFrame(sample); else resolve(leaks);
+          })();
+        })"""
+    )
+    assert leaks == []
+
+
+def test_a_card_not_known_comes_back_after_three_others(visit):
+    visit.open("self-test.html")
+    order = visit.page.evaluate(
+        """() => {
+          const cards = Array.from({length: 10}, (_, i) => ({id: 'c' + i}));
+          let progress = {}, last = null, shown = [];
+          for (let i = 0; i < 8; i++) {
+            const card = QuizSelftest.nextCard(cards, progress, last);
+            shown.push(card.id);
+            progress = QuizSelftest.grade(progress, card.id, i !== 0);  // only the first card is missed
+            last = card.id;
+          }
+          return shown;
+        }"""
+    )
+    assert order.count(order[0]) == 2, order
+    assert order.index(order[0], 1) == 4, order  # back after three other cards, not after all nine
+
+
+def test_self_test_card_grows_to_its_content_on_a_phone_and_shows_only_the_question(browser, site):
+    base, cards = site
+    visit = Visit(browser, base, phone=True)
+    try:
+        visit.open("self-test.html")
+        page = visit.page
+        for _ in range(len(cards)):
+            front, back = page.locator(".flip-front"), page.locator(".flip-back")
+            for face in (front, back):
+                assert face.evaluate("(el) => el.scrollHeight <= el.clientHeight + 1"), face.inner_text()[:80]
+            assert page.locator(".flip-back a").evaluate("(a) => a.getBoundingClientRect().height > 0")
+            shown = front.inner_text()
+            assert not any(card["title"] in shown for card in cards.values()), shown
+            page.locator(".flip-card").click()
+            page.keyboard.press("1")
+    finally:
+        visit.context.close()
+
+
+def test_self_test_grades_by_key_and_confirms_before_a_reset(visit):
+    visit.open("self-test.html")
+    page = visit.page
+    page.keyboard.press("1")  # before the flip a key grades nothing
+    assert page.locator(".selftest-count").inner_text().startswith("Known: 0 of 8 · seen: 0")
+    page.locator(".flip-card").click()
+    page.keyboard.press("2")
+    assert page.locator(".selftest-count").inner_text().startswith("Known: 0 of 8 · seen: 1")
+    page.locator(".flip-card").click()
+    page.keyboard.press("1")
+    assert page.locator(".selftest-count").inner_text().startswith("Known: 1 of 8 · seen: 2")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("button.selftest-reset").click()
+    assert page.locator(".selftest-count").inner_text().startswith("Known: 1 of 8")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("button.selftest-reset").click()
+    assert page.locator(".selftest-count").inner_text().startswith("Known: 0 of 8 · seen: 0")
+
+
+# ---- Offline, from a folder
+
+
+def test_the_site_works_from_its_folder_as_file_urls(browser, site_folder):
+    visit = Visit(browser, site_folder.as_uri() + "/")
+    try:
+        page = visit.page
+        visit.open("index.html")
+        page.locator(".md-content a[href$='positional/index.html']").first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith("positional/index.html")
+        assert page.locator(".md-content h1").inner_text().startswith("Positional information")
+        page.locator(".md-content a[href$='rope-relative-rotation.html']").first.click()
+        page.wait_for_selector(".md-content .katex", state="attached")
+        _search(page, "rope")
+        assert "rope-relative-rotation" in _first_result(page)
+        visit.open("self-test.html")
+        card = page.locator(".flip-card")
+        card.click()
+        assert "flipped" in card.get_attribute("class")
+        assert page.locator(".flip-back .flip-answer").inner_text().strip()
+        assert not visit.errors, visit.errors
+        assert not visit.foreign_requests(), visit.foreign_requests()
+    finally:
+        visit.context.close()
+
+
+# ---- Search that finds what people type
+
+
+def _search(page, query: str) -> None:
+    # Material sets search up on the first focus of the box (from a folder, in an iframe worker), then says so.
+    box = page.locator("input.md-search__input")
+    box.click()
+    page.wait_for_function(
+        "document.querySelector('.md-search-result__meta')?.textContent.includes('Type to start searching')"
+    )
+    box.fill("")
+    box.press_sequentially(query, delay=30)
+    page.wait_for_function(
+        "document.querySelector('.md-search-result__meta')?.textContent.match(/matching|No matching/)"
+    )
+    page.wait_for_timeout(300)  # the list follows the count
+
+
+def _first_result(page) -> str:
+    return page.locator(".md-search-result__item > a").first.get_attribute("href")
+
+
+@pytest.mark.parametrize(
+    ("query", "card"),
+    [
+        ("sqrt", "sqrt-dk-scaling"),
+        ("kv cache", "kv-cache-decoding"),
+        ("rope", "rope-relative-rotation"),
+        ("gqa", "gqa-mqa-kv-cache"),
+        ("flash", "flash-attention"),
+    ],
+)
+def test_search_finds_the_card_people_mean_first(visit, query, card):
+    visit.open("")
+    _search(visit.page, query)
+    assert card in _first_result(visit.page)
+    assert not visit.foreign_requests(), visit.foreign_requests()
+
+
+# ---- Graded questions
+
+
+def test_multiple_choice_is_shuffled_and_says_why_a_pick_is_wrong(visit, site):
+    _, cards = site
+    choices = cards["gqa-mqa-kv-cache"]["choices"]
+    orders = set()
+    for _ in range(8):
+        visit.open("inference/gqa-mqa-kv-cache.html")
+        buttons = visit.page.locator(".graded-mc .graded-choices button")
+        orders.add(tuple(b.strip() for b in buttons.all_inner_texts()))
+    assert len(orders) > 1, "the choices come in a new order"
+    wrong = next(c for c in choices if not c.get("correct"))
+    visit.page.locator(".graded-mc button", has_text=wrong["text"][:40]).click()
+    why = visit.page.locator(".graded-why:visible")
+    assert wrong["why"][:40] in why.first.inner_text()
+    assert "wrong" in visit.page.locator(".graded-mc button.wrong").get_attribute("class")
+    right = next(c for c in choices if c.get("correct"))
+    visit.page.locator(".graded-mc button", has_text=right["text"][:40]).click()
+    assert visit.page.locator(".graded-mc button.right").count() == 1
+    progress = visit.page.evaluate("JSON.parse(localStorage.getItem('transformer-proofs:graded:v1'))")
+    assert progress["gqa-mqa-kv-cache"]["choice"] == {"tried": 1, "right": 0, "last": ANY_NUMBER}
+
+
+class _AnyNumber:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, int | float)
+
+
+ANY_NUMBER = _AnyNumber()
+
+
+def test_numeric_question_reads_units_and_grades_against_the_python_formula(visit):
+    from quiz.numeric import format_quantity
+
+    visit.open("inference/gqa-mqa-kv-cache.html")
+    page = visit.page
+    question = page.locator(".graded-numeric").first
+    data = page.evaluate("JSON.parse(document.querySelector('.graded-root').dataset.graded)")
+    prompt = question.locator(".graded-prompt").inner_text()
+    instance = next(i for i in data["numeric"][0]["instances"] if i["prompt"].split("<")[0][:30] in prompt)
+    gib = instance["expected"] / 2**30
+    question.locator("input").fill(f"{gib:.6g} GiB")
+    question.locator("button[type=submit]").click()
+    assert question.locator(".graded-verdict").inner_text().startswith("Right")
+    question.locator("input").fill(f"{instance['expected'] * 1.5:.6g}")
+    question.locator("button[type=submit]").click()
+    verdict = question.locator(".graded-verdict").inner_text()
+    assert verdict.startswith("Not quite") and format_quantity(instance["expected"], "bytes") in verdict
+    question.locator("input").fill("lots")
+    question.locator("button[type=submit]").click()
+    assert "cannot read 'lots'" in question.locator(".graded-verdict").inner_text()
+
+
+TYPED = [
+    "2 GiB",
+    "2GiB",
+    "1.5 MB",
+    "3.1e23",
+    "3.1e23 FLOPs",
+    "6 TFLOPs",
+    "175B",
+    "175B params",
+    "175 billion",
+    "7,000,000",
+    "1_024",
+    "2^31",
+    "4x",
+    "4 ×",
+    "50%",
+    "−3",
+    "+2 kB",
+    ".5",
+    "1e-3",
+    "12 tokens",
+    "3 x 10^4",
+    "2 KiB params",
+    "lots",
+    "",
+    "2 GB bytes",
+    "1 2 3",
+    "175B bytes",
+    "5 rad",
+    "1 nat",
+    "1.5 T",
+    "10 mn",
+    "3 zz",
+]
+# Every form the terminal's hint under a question offers (quiz.numeric.EXAMPLES). main's rewrite of parse_quantity
+# (fractions, "~", "2,5", word units, Z and Y prefixes) is not yet ported to interactive.js: 33 of these disagree.
+HINTED = sorted({form.strip() for forms in EXAMPLES.values() for form in forms.replace(" or ", ", ").split(", ")})
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(TYPED, id="plain-forms"),
+        pytest.param(
+            HINTED,
+            id="hinted-forms",
+            marks=pytest.mark.xfail(strict=True, reason="interactive.js predates main's new parse_quantity"),
+        ),
+    ],
+)
+def test_the_browser_reads_a_typed_answer_as_the_terminal_does(visit, typed):
+    from quiz.numeric import AnswerFormatError, parse_quantity
+
+    visit.open(CARD_URL)
+    units = ["bytes", "FLOPs", "parameters", "count", "ratio", "nats", "radians", "tokens"]
+    browser = visit.page.evaluate(
+        """([typed, units]) => typed.flatMap(t => units.map(u => {
+             try { return QuizSite.parseQuantity(t, u); }
+             catch (e) { if (e instanceof QuizSite.FormatError) return 'error: ' + e.message; throw e; }
+           }))""",
+        [typed, units],
+    )
+    mismatches = []
+    for (text, unit), got in zip([(t, u) for t in typed for u in units], browser, strict=True):
+        try:
+            expected = parse_quantity(text, unit)
+        except AnswerFormatError:
+            mismatches.append((text, unit, "python refuses", got)) if not str(got).startswith("error") else None
+            continue
+        if got != pytest.approx(expected, rel=1e-12):
+            mismatches.append((text, unit, expected, got))
+    assert mismatches == []
+
+
+# ---- A way in
+
+
+def test_errata_filter_by_topic_and_verdict(visit):
+    visit.open("errata.html")
+    page = visit.page
+    rows = page.locator(".errata-table tbody tr")
+    total = rows.count()
+    page.locator("#errata-filter select[aria-label=Verdict]").select_option("imprecise")
+    visible = page.locator(".errata-table tbody tr:visible")
+    assert 0 < visible.count() < total
+    assert set(visible.locator("td:nth-child(3)").all_inner_texts()) == {"imprecise"}
+    page.locator("#errata-filter select[aria-label=Verdict]").select_option("")
+    page.locator("#errata-filter select[aria-label=Topic]").select_option("Positional information")
+    assert set(visible.locator("td:nth-child(2)").all_inner_texts()) == {"Positional information"}
+    assert page.locator(".erratum:visible").count() == visible.count()
+
+
+def test_start_page_offers_a_path_and_a_guide_to_reading_a_claim(visit):
+    visit.open("")
+    path = visit.page.locator(".md-content ol li")
+    assert path.count() >= 5
+    assert "Attention" in path.first.inner_text() or "Scaling" in path.first.inner_text()
+    visit.page.locator(".md-content a[href$='how-to-read.html']").first.click()
+    visit.page.wait_for_load_state()
+    text = visit.page.locator(".md-content").inner_text()
+    for word in ("Measured", "Expected", "Counterfactual", "derivation"):
+        assert word in text
+    assert visit.page.locator(".evidence table").count() == 1

@@ -1,5 +1,5 @@
-"""KaTeX, vendored at build time with ``npm pack`` (the registry's ordinary client, configured as the machine
-has it), checked against the pinned integrity hash, and cached: a fresh machine needs the registry once, the
+"""KaTeX and iframe-worker, vendored at build time with ``npm pack`` (the registry's ordinary client, configured as
+the machine has it), checked against the pinned integrity hash, and cached: a fresh machine needs the registry once, the
 built site never needs any network."""
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ KATEX_VERSION = "0.16.22"
 KATEX_INTEGRITY = "sha512-XCHRdUw4lf3SKBaJe4EvgqIuWwkPSo9XoeO8GjQW94Bp7TWv9hNhzZjZ+OH9yf1UmLygb7DIT5GSFQiyt16zYg=="
 # What the site needs from KaTeX's dist folder; its README would become a page with broken links.
 KATEX_FILES = re.compile(r"katex\.min\.(js|css)|contrib/auto-render\.min\.js|fonts/[\w-]+\.(woff2|woff|ttf)|LICENSE")
+# Material's offline plugin runs search in a web worker, which a page opened as file:// may not start; this
+# shim runs it in an iframe instead. The plugin would load it from a CDN, so the site carries its own copy.
+IFRAME_WORKER_VERSION = "1.0.4"
+IFRAME_WORKER_INTEGRITY = (
+    "sha512-roeaaI+Lg1LJNfgpCjoRe/+WzEjy9+Z08LoEvu85MCPbBjwm+qXz8Ag5U05lHa6V1CysZyGzE0SOkAtSUA5q7Q=="
+)
 
 
 def _npm_pack(spec: str) -> bytes:
@@ -37,19 +43,37 @@ def _npm_pack(spec: str) -> bytes:
         return tarball.read_bytes()
 
 
-def _tarball() -> bytes:
-    local = os.environ.get("QUIZ_KATEX_TARBALL")
+def _tarball(name: str = "katex", version: str = KATEX_VERSION, pinned: str = KATEX_INTEGRITY) -> bytes:
+    variable = f"QUIZ_{name.upper().replace('-', '_')}_TARBALL"
+    local = os.environ.get(variable)
     try:
-        data = Path(local).read_bytes() if local else _npm_pack(f"katex@{KATEX_VERSION}")
+        data = Path(local).read_bytes() if local else _npm_pack(f"{name}@{version}")
     except (OSError, subprocess.SubprocessError) as exc:
         raise SiteError(
-            f"cannot fetch KaTeX {KATEX_VERSION} ({exc}); the site renders math from a local copy: let "
-            "`npm pack katex` reach the npm registry once, or set QUIZ_KATEX_TARBALL to the downloaded .tgz"
+            f"cannot fetch {name} {version} ({exc}); the site works from a local copy: let "
+            f"`npm pack {name}` reach the npm registry once, or set {variable} to the downloaded .tgz"
         ) from exc
     integrity = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-    if integrity != KATEX_INTEGRITY:
-        raise SiteError(f"KaTeX tarball does not match its pinned sha512 ({integrity}); refusing to use it")
+    if integrity != pinned:
+        raise SiteError(f"{name} tarball does not match its pinned sha512 ({integrity}); refusing to use it")
     return data
+
+
+def fetch_iframe_worker(cache: Path) -> Path:
+    """The folder holding iframe-worker's ``shim.js`` (and its LICENSE), downloaded once into the cache."""
+    target = cache / "vendor" / f"iframe-worker-{IFRAME_WORKER_VERSION}"
+    if (target / "shim.js").is_file():
+        return target
+    data = _tarball("iframe-worker", IFRAME_WORKER_VERSION, IFRAME_WORKER_INTEGRITY)
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for inside, outside in (("package/shim/index.js", "shim.js"), ("package/LICENSE", "LICENSE")):
+            (partial / outside).write_bytes(tar.extractfile(inside).read())
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    return target
 
 
 def fetch_katex(cache: Path) -> Path:

@@ -11,6 +11,7 @@ from answers.evidence import EvidenceText
 from quiz.deck import Deck
 from quiz.models import Card, Pitfall, Topic
 from quiz.proofs import ClaimResult
+from quiz.site.graded import graded_block
 from quiz.site.proving import CardProof
 from quiz.site.safe import deck_markdown as _md
 from quiz.site.safe import safe_url
@@ -162,6 +163,14 @@ def _links(card: Card, deck: Deck, here: str) -> list[str]:
     return parts
 
 
+def _keywords(card: Card) -> list[str]:
+    """The card's search keywords, shown under its title: what the site's search finds it by, the reader sees."""
+    if not card.keywords:
+        return []
+    words = ", ".join(html.escape(k) for k in card.keywords)
+    return [f'<p class="card-keywords">Also searched as: {words}</p>', ""]
+
+
 def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Source]) -> str:
     here = card_path(card)
     tags = "\n".join(f"  - {tag}" for tag in card.tags)
@@ -170,6 +179,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         "---",
         f"title: {json.dumps(_md(card.title), ensure_ascii=False)}",
         f"tags:\n{tags}",
+        *([f"keywords: {json.dumps(card.keywords, ensure_ascii=False)}"] if card.keywords else []),
         "---",
         "",
         f"# {_md(card.title)}",
@@ -177,6 +187,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         f'<p class="card-meta">{html.escape(card.topic.title)} · {card.difficulty.value} · '
         f"{proved} of {len(card.claims)} claims proved</p>",
         "",
+        *_keywords(card),
         "## Question",
         "",
         _md(card.question.strip()),
@@ -185,6 +196,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         "",
         _indent(_md(card.answer)),
         "",
+        *graded_block(card),
         "## Explanation",
         "",
         _md(card.explanation.strip()),
@@ -194,7 +206,9 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         parts += ["## Figures", "", *(_figure_block(card, figure) for figure in proof.figures)]
     if card.pitfalls:
         parts += ["## Pitfalls", "", *(_pitfall_block(card, pitfall) for pitfall in card.pitfalls)]
-    parts += ["## Evidence", "", evidence_table(card, proof), ""]
+    # The wrapper names the table for site.css, which re-flows it to one block per claim on a narrow screen.
+    parts += ["## Evidence", "", '<div class="reflow evidence" markdown="1">', "", evidence_table(card, proof), ""]
+    parts += ["</div>", ""]
     if card.unmeasured:
         parts += ['!!! note "Not measured here"', "", _indent(_md(card.unmeasured)), ""]
     parts += ["## Proofs", ""]
@@ -229,29 +243,45 @@ def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
     entries.sort(key=lambda e: (e[0].topic.title, e[0].id))
     false = sum(p.verdict == "false" for _, p in entries)
     parts = [
+        # Below the cards in search: its 150 myths mention every word a reader might type.
+        "---",
+        "search:",
+        "  boost: 0.3",
+        "---",
+        "",
         "# Errata",
         "",
         f"What the source material gets wrong: {len(entries)} statements, {false} false and "
         f"{len(entries) - false} imprecise, each refuted or sharpened by a claim that runs.",
         "",
-        "| What is said | Verdict | Source | Refuted by |",
-        "| --- | --- | --- | --- |",
+        '<div id="errata-filter" class="errata-filter"></div>',
+        "",
+        '<div class="reflow errata-table" markdown="1">',
+        "",
+        "| What is said | Topic | Verdict | Source | Refuted by |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for i, (card, pitfall) in enumerate(entries, 1):
         record = next(r for r in proofs[card.id].claims if r.claim == pitfall.proof)
         link = f"{card_path(card)}#claim-{pitfall.proof}"
         parts.append(
-            f"| [{_cell(_short(_md(pitfall.myth)))}](#erratum-{i}) | {pitfall.verdict} "
+            f"| [{_cell(_short(_md(pitfall.myth)))}](#erratum-{i}) | {_cell(card.topic.title)} | {pitfall.verdict} "
             f"| {_cell(_md(str(pitfall.source or '—')))} | [{_cell(_md(card.title))}]({link}) {_verdict(record)} |"
         )
-    parts.append("")
+    parts += ["", "</div>", ""]
     for i, (card, pitfall) in enumerate(entries, 1):
+        # The wrapper carries what the errata filter (interactive.js) hides a section by.
         parts += [
+            f'<div class="erratum" data-topic="{html.escape(card.topic.title)}" data-verdict="{pitfall.verdict}" '
+            'markdown="1">',
+            "",
             f"## {_short(_md(pitfall.myth), 70)} {{ #erratum-{i} }}",
             "",
             f"From [{_md(card.title)}]({card_path(card)}).",
             "",
             _pitfall_block(card, pitfall, anchor=card_path(card)),
+            "",
+            "</div>",
             "",
         ]
     return "\n".join(parts)
@@ -265,42 +295,25 @@ def _short(text: str, limit: int = 100) -> str:
     return flat[: flat.rfind(" ", 0, limit - 1)].rstrip(",;:") + " …"
 
 
-def home_page(deck: Deck, proofs: dict[str, CardProof], topics: list[Topic]) -> str:
-    claims = [r for p in proofs.values() for r in p.claims]
-    proved = sum(r.passed for r in claims)
-    figures = sum("file" in f for p in proofs.values() for f in p.figures)
-    parts = [
-        "# Transformer proofs",
-        "",
-        f"{len(deck)} interview questions about Transformers. Every answer is backed by claims that were "
-        f"run when this site was built: **{proved} of {len(claims)} claims proved**, each against a "
-        f"counterfactual that must fail, with {figures} figures drawn from the same code.",
-        "",
-        "- [Errata](errata.md): what common answers get wrong, with the proof",
-        "- [Self-test](self-test.md): flip cards, with your progress kept in this browser",
-        "- [Tags](tags.md)",
-        "",
-        "| Topic | Cards |",
-        "| --- | --- |",
-    ]
-    for topic in topics:
-        count = sum(card.topic == topic for card in deck)
-        parts.append(f"| [{topic.title}]({topic.value}/index.md) | {count} |")
-    return "\n".join(parts) + "\n"
+TAGS_PAGE = "---\nsearch:\n  exclude: true\n---\n\n# Tags\n\n<!-- material/tags -->\n"
 
-
-TAGS_PAGE = "# Tags\n\n<!-- material/tags -->\n"
-
-SELFTEST_PAGE = """\
+SELFTEST_INTRO = """\
 # Self-test
 
-Flip a card, answer it in your head, then say whether you knew it. Cards you did not know come back
-first. Your progress stays in this browser (localStorage) and nowhere else.
+Flip a card, answer it in your head, then say whether you knew it (keys **1** and **2**). A card you did not
+know comes back after three others. Your progress stays in this browser (localStorage) and nowhere else.
 
-<div id="selftest" data-src="../assets/selftest.json" data-root="../">
-<noscript>The self-test needs JavaScript.</noscript>
-</div>
 """
+
+
+def selftest_page(cards: list[dict[str, str]]) -> str:
+    """The self-test page with its cards inlined: a page opened as file:// may not fetch a JSON file."""
+    data = json.dumps(cards, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return (
+        SELFTEST_INTRO
+        + '<div id="selftest" data-root="">\n<noscript>The self-test needs JavaScript.</noscript>\n</div>\n\n'
+        + f'<script type="application/json" id="selftest-data">{data}</script>\n'
+    )
 
 
 def _inline_html(text: str) -> str:
@@ -323,7 +336,7 @@ def selftest_data(deck: Deck) -> list[dict[str, str]]:
             "difficulty": card.difficulty.value,
             "question": _inline_html(_md(card.question)),
             "answer": _inline_html(_md(card.answer)),
-            "url": f"{card.topic.value}/{card.id}/",
+            "url": f"{card.topic.value}/{card.id}.html",
         }
         for card in deck
     ]

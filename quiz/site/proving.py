@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from answers.protocol import FIGURE_PREFIX, figure_functions
 from quiz.deck import Deck
@@ -38,6 +39,38 @@ class ProofStats:
     seconds: float = 0.0
 
 
+# One type scale for every figure, in points at a reference width of 6 inches. A figure is shown as wide as the
+# text column whatever its size in inches, so a wider figure gets proportionally larger type: on the page, every
+# figure's labels then come out the same size.
+FONT_SCHEME = {"title": 11.0, "label": 10.0, "tick": 9.0, "legend": 9.0, "text": 8.5}
+REFERENCE_WIDTH = 6.0
+
+
+def apply_font_scheme(fig: Any) -> None:
+    """Set every text of ``fig`` to the size its role has in ``FONT_SCHEME``, scaled to the figure's width."""
+    from matplotlib.legend import Legend
+
+    factor = max(1.0, fig.get_figwidth() / REFERENCE_WIDTH)
+    roles: dict[int, str] = {}
+    for ax in fig.axes:
+        # Through tick_params, not the Text objects: ticks are made afresh when the figure is saved.
+        ax.tick_params(axis="both", which="both", labelsize=FONT_SCHEME["tick"] * factor)
+        for text in (ax.title, ax._left_title, ax._right_title):
+            roles[id(text)] = "title"
+        for axis in (ax.xaxis, ax.yaxis):
+            roles[id(axis.label)] = "label"
+            roles[id(axis.get_offset_text())] = "tick"
+            for label in [*axis.get_ticklabels(which="both")]:
+                roles[id(label)] = "tick"
+    for legend in fig.findobj(Legend):
+        for text in [*legend.get_texts(), legend.get_title()]:
+            roles[id(text)] = "legend"
+    if fig._suptitle is not None:
+        roles[id(fig._suptitle)] = "title"
+    for axis_text in fig.findobj(lambda artist: hasattr(artist, "set_fontsize") and hasattr(artist, "get_text")):
+        axis_text.set_fontsize(FONT_SCHEME[roles.get(id(axis_text), "text")] * factor)
+
+
 def render_figures(module: ModuleType, folder: Path) -> list[dict[str, str]]:
     """Draw the module's figures into ``folder`` as SVG (in a worker process: see ``quiz.proofs``)."""
     import inspect
@@ -55,6 +88,8 @@ def render_figures(module: ModuleType, folder: Path) -> list[dict[str, str]]:
         caption = inspect.getdoc(fn) or name.replace("_", " ")
         try:
             fig = fn()
+            fig.canvas.draw()  # tick labels exist only once drawn
+            apply_font_scheme(fig)
             fig.savefig(folder / f"{name}.svg", format="svg", bbox_inches="tight", metadata={"Date": None})
             plt.close(fig)
         except Exception as exc:  # a broken figure is shown as such on its card, not a failed build

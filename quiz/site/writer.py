@@ -3,7 +3,6 @@ changes."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,16 +11,16 @@ from typing import Any
 from quiz.deck import Deck, load_deck
 from quiz.models import Topic
 from quiz.proofs import ProofCache
-from quiz.site.katex import KATEX_FILES, fetch_katex
+from quiz.site.guide import guide_nav, guide_pages
+from quiz.site.katex import KATEX_FILES, fetch_iframe_worker, fetch_katex
 from quiz.site.options import STATIC_ASSETS, Options
 from quiz.site.pages import (
-    SELFTEST_PAGE,
     TAGS_PAGE,
     card_page,
     card_path,
     errata_page,
-    home_page,
     selftest_data,
+    selftest_page,
     topic_page,
 )
 from quiz.site.proving import CardProof, ProofStats, prove_deck
@@ -80,7 +79,7 @@ class Writer:
 
 
 def _write_topics(writer: Writer, deck: Deck, proofs: dict[str, CardProof], topics: list[Topic]) -> list[Any]:
-    nav: list[Any] = [{"Home": "index.md"}]
+    nav: list[Any] = [{"Home": "index.md"}, *guide_nav()]
     for topic in topics:
         cards = sorted(deck.select(topic=topic.value), key=lambda c: (c.difficulty != "easy", c.title))
         writer.text(f"{topic.value}/index.md", topic_page(topic, cards, proofs))
@@ -106,13 +105,14 @@ def generate(docs_dir: Path, options: Options | None = None, deck: Deck | None =
     writer = Writer(docs_dir)
     topics = [topic for topic in Topic if any(card.topic == topic for card in deck)]
     nav = _write_topics(writer, deck, proofs, topics)
-    writer.text("index.md", home_page(deck, proofs, topics))
     writer.text("errata.md", errata_page(deck, proofs))
-    writer.text("self-test.md", SELFTEST_PAGE)
+    writer.text("self-test.md", selftest_page(selftest_data(deck)))
     writer.text("tags.md", TAGS_PAGE)
-    writer.text("assets/selftest.json", json.dumps(selftest_data(deck), ensure_ascii=False, indent=1))
+    for name, text in guide_pages(deck, proofs).items():
+        writer.text(name, text)
     writer.copy_tree(STATIC_ASSETS, "assets")
     writer.copy_tree(fetch_katex(options.cache), "assets/katex", KATEX_FILES)
+    writer.copy_tree(fetch_iframe_worker(options.cache), "assets/vendor/iframe-worker")
     writer.remove_stale()
     claims = [r for p in proofs.values() for r in p.claims]
     return Report(

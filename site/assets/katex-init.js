@@ -12,8 +12,28 @@ function renderQuizMath(root) {
       strict: "ignore", // the cards use Unicode (√, ×) inside math on purpose
     });
   });
+  markScrollingMath(root);
+}
+
+// A display equation wider than its column scrolls; mark it so the stylesheet shows a cue, and so a keyboard
+// or screen-reader user can reach and scroll it.
+function markScrollingMath(root) {
+  root.querySelectorAll("div.arithmatex").forEach(function (el) {
+    el.classList.remove("scrolls");
+    if (el.scrollWidth > el.clientWidth + 1) {
+      el.classList.add("scrolls");
+      el.setAttribute("tabindex", "0");
+      el.setAttribute("role", "region");
+      el.setAttribute("aria-label", "Equation, scrolls sideways");
+    } else if (el.getAttribute("aria-label") === "Equation, scrolls sideways") {
+      el.removeAttribute("tabindex");
+      el.removeAttribute("role");
+      el.removeAttribute("aria-label");
+    }
+  });
 }
 
 document$.subscribe(function (doc) {
   renderQuizMath(doc.body);
 });
+window.addEventListener("resize", function () { markScrollingMath(document.body); });

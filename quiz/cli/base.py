@@ -183,6 +183,15 @@ COMMAND_MODULES = {
 }
 
 
+def _tolerate_narrow_encodings() -> None:
+    """A latin-1 or ASCII terminal (or PYTHONIOENCODING) cannot show √, — or ·: print '?' for those characters
+    rather than crash on the first one, with nothing saved."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 class QuizGroup(click.Group):
     """The one place a user error is handled: any QuizError a command raises (or a subcommand's, since
     groups invoke through here) becomes ``Error:`` lines and exit status 1. Commands load lazily."""
@@ -198,6 +207,10 @@ class QuizGroup(click.Group):
         for name in COMMAND_MODULES:
             self.get_command(ctx, name)
         return super().list_commands(ctx)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _tolerate_narrow_encodings()
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

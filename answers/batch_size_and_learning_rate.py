@@ -97,6 +97,50 @@ def linear_scaling_matches_k_small_sgd_steps(seed: int = 0) -> Evidence:
     )
 
 
+def _per_example_gradients(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-example gradients of the squared error at a point near the least-squares fit (the regime late in
+    training, where the true gradient is small against its noise), taken by autograd on each row."""
+    x, y = _data(seed)
+    w_ls = torch.linalg.lstsq(x, y[:, None]).solution[:, 0]
+    g = torch.Generator().manual_seed(seed + 2)
+    offset = torch.randn(D, generator=g, dtype=torch.float64)
+    w = (w_ls + 0.3 * offset / offset.norm()).repeat(N, 1).requires_grad_()
+    F.mse_loss((x * w).sum(-1), y, reduction="sum").backward()
+    return x, w.grad  # row i: the gradient of example i's loss
+
+
+def _noise_to_signal_at(batch: int, grads: torch.Tensor, seed: int, draws: int = 4000) -> float:
+    """E|g_B − G|² / |G|² over ``draws`` minibatches of ``batch`` examples drawn with replacement."""
+    true = grads.mean(0)
+    idx = torch.randint(0, N, (draws, batch), generator=torch.Generator().manual_seed(seed + 3))
+    return ((grads[idx].mean(1) - true) ** 2).sum(-1).mean().item() / true.pow(2).sum().item()
+
+
+def noise_scale_is_the_batch_where_noise_equals_signal(seed: int = 0) -> Evidence:
+    """B_simple = tr Σ/|G|², from the per-example gradients' covariance (formula simple_noise_scale), is the
+    batch at which a sampled minibatch gradient's squared error E|g_B − G|² equals |G|² (ratio 1). Estimating
+    tr Σ from batch-mean gradients (of 8 examples) without multiplying by the batch gives a B_noise 8× too
+    small, where the noise is 8× the signal."""
+    _, grads = _per_example_gradients(seed)
+    true = grads.mean(0)
+    trace_per_example = (grads - true).pow(2).sum(-1).mean().item()
+    idx = torch.randint(0, N, (4000, 8), generator=torch.Generator().manual_seed(seed + 4))
+    trace_of_8_means = grads[idx].mean(1).var(0).sum().item()  # the spread of 8-example batch gradients
+    b_noise = round(simple_noise_scale(trace_per_example, true.pow(2).sum().item()))
+    b_wrong = max(1, round(simple_noise_scale(trace_of_8_means, true.pow(2).sum().item())))
+    return Evidence(
+        measured=_noise_to_signal_at(b_noise, grads, seed),
+        expected=1.0,
+        comparison="rel",
+        tolerance=0.1,
+        derivation="definition: at B = B_simple the minibatch noise tr Σ/B equals the squared true gradient",
+        counterfactual="B_noise from the covariance of 8-example batch means, not rescaled by 8",
+        counterfactual_measured=_noise_to_signal_at(b_wrong, grads, seed),
+        unit="ratio",
+        details={"B_simple (examples)": b_noise, "mis-estimated B_noise": b_wrong},
+    )
+
+
 G, SIGMA, DIM, STEPS, BURN_IN = 0.02, 1.0, 2048, 140, 20
 B_NOISE = simple_noise_scale(SIGMA**2, G**2)  # 2500
 

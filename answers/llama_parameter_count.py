@@ -23,7 +23,8 @@ __all__ = ["llama_non_embedding_share", "llama_parameters"]
 # the last published digit). Llama 2: Touvron et al. 2023 table 1 and the HF model cards (6.74B, 69.0B);
 # Llama 3 8B: the Meta model card and HF (8.03B); Mistral 7B: Jiang et al. 2023 table 1 and HF (7.24B).
 PUBLISHED = {
-    "Llama-2-7B": ((32, 4096, 32, 32, 11008, 32000), 6.74e9, 0.005e9),
+    # Llama-2-7B's exact total is published (the Hugging Face checkpoint's parameter count); the others to 3 figures.
+    "Llama-2-7B": ((32, 4096, 32, 32, 11008, 32000), 6_738_415_616, 1),
     "Llama-2-70B": ((80, 8192, 64, 8, 28672, 32000), 69.0e9, 0.05e9),
     "Llama-3-8B": ((32, 4096, 32, 8, 14336, 128256), 8.03e9, 0.005e9),
     "Mistral-7B": ((32, 4096, 32, 8, 14336, 32000), 7.24e9, 0.005e9),
@@ -99,14 +100,15 @@ def _worst_miss(count) -> float:
 
 
 def formula_matches_the_published_totals(seed: int = 0) -> Evidence:
-    """Llama-2-7B 6.74B, Llama-2-70B 69.0B, Llama-3-8B 8.03B, Mistral-7B 7.24B: the meta-device count of each
-    published configuration rounds to the published figure; 12·L·d² + 2·V·d is off by up to 7.4 %."""
+    """Llama-2-7B exactly 6,738,415,616, Llama-2-70B 69.0B, Llama-3-8B 8.03B, Mistral-7B 7.24B: the meta-device
+    count of each published configuration matches (rounds to) the published figure;
+    12·L·d² + 2·V·d is off by up to 7.4 %."""
     del seed
     return Evidence(
         measured=_worst_miss(_meta_count),
         expected=1.0,
         comparison="at_most",
-        derivation="published totals (model cards, 3 significant figures): within half a unit of the last digit",
+        derivation="published totals (Llama-2-7B exact; others to 3 figures, within half a unit of the last digit)",
         counterfactual="12·L·d² + 2·V·d (ignores GQA and SwiGLU's third matrix)",
         counterfactual_measured=_worst_miss(_twelve_l_d_squared),
         unit="ratio",

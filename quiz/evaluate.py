@@ -9,13 +9,11 @@ NUM007), and ``numeric.draw`` does the same for the one it draws, so neither can
 from __future__ import annotations
 
 import math
-import signal
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from quiz.errors import QuizError
+from quiz.timelimit import time_limit
 
 # The slowest real formula takes microseconds; a second is a loop that should not be there.
 TIME_LIMIT = 1.0
@@ -29,25 +27,8 @@ class _OutOfTime(BaseException):  # not an Exception: a formula's own ``except E
     pass
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """A wall-clock limit through SIGALRM, where one can be set: in the main thread, with no timer armed (the
-    proof runner's own claim timer is left alone). Elsewhere the formula runs unbounded."""
-    usable = threading.current_thread() is threading.main_thread() and signal.getitimer(signal.ITIMER_REAL)[0] == 0
-    if not usable:
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _time_limit(seconds: float):
+    return time_limit(seconds, _OutOfTime)
 
 
 def shown_params(params: Mapping[str, Any]) -> str:

@@ -22,7 +22,7 @@ from quiz.proofs import proof_key
 from quiz.site import Options, build_site, generate
 from quiz.site import build as site_build
 from quiz.site.katex import fetch_katex
-from quiz.site.pages import _inline_html
+from quiz.site.safe import inline_html as _inline_html
 from quiz.site.sources import function_sources
 
 PITFALL_CARD = """\

@@ -9,12 +9,9 @@ import functools
 import importlib
 import importlib.util
 import math
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +21,7 @@ import answers
 from answers.evidence import Evidence, EvidenceText, evidence_text
 from quiz.errors import QuizError
 from quiz.paths import DEFAULT_ANSWERS, is_own_answers, is_own_package, module_too_big, shown_path
+from quiz.timelimit import time_limit
 
 CLAIM_TIMEOUT = 20.0  # seconds; a claim takes milliseconds, so this only catches a proof that hangs
 
@@ -175,24 +173,8 @@ def _check_evidence(value: Any) -> str | None:
     return None
 
 
-@contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Interrupt the claim after ``seconds`` (SIGALRM: main thread only; elsewhere no limit). A claim stuck
-    inside one long C call is interrupted when that call returns."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise ClaimTimeout(f"ran past the {seconds:g} s limit")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _time_limit(seconds: float | None):
+    return time_limit(seconds, lambda: ClaimTimeout(f"ran past the {seconds:g} s limit"))
 
 
 def check_trust(answers_dir: Path, trusted: bool) -> None:

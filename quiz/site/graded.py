@@ -21,10 +21,9 @@ DRAWS = 12
 
 def _html(text: str) -> str:
     """Card Markdown as HTML, made safe first like every card field on the site (``quiz.site.safe``)."""
-    from quiz.site.pages import _inline_html
-    from quiz.site.safe import deck_markdown
+    from quiz.site.safe import deck_markdown, inline_html
 
-    rendered = _inline_html(deck_markdown(text)).strip()
+    rendered = inline_html(deck_markdown(text)).strip()
     # One paragraph is shown inline (inside a button, beside a verdict); several stay paragraphs.
     match = re.fullmatch(r"<p>(.*)</p>", rendered, re.S)
     return match[1] if match and "<p>" not in match[1] else rendered

@@ -14,7 +14,7 @@ from quiz.proofs import ClaimResult
 from quiz.site.graded import graded_block
 from quiz.site.proving import CardProof
 from quiz.site.safe import deck_markdown as _md
-from quiz.site.safe import safe_url
+from quiz.site.safe import inline_html, safe_url
 from quiz.site.sources import SHOWN_REFERENCE, Source
 
 
@@ -316,17 +316,6 @@ def selftest_page(cards: list[dict[str, str]]) -> str:
     )
 
 
-def _inline_html(text: str) -> str:
-    """Card Markdown as HTML for the self-test, with math left in arithmatex spans for KaTeX."""
-    import markdown
-
-    return markdown.markdown(
-        text,
-        extensions=["pymdownx.arithmatex", "tables"],
-        extension_configs={"pymdownx.arithmatex": {"generic": True}},
-    )
-
-
 def selftest_data(deck: Deck) -> list[dict[str, str]]:
     return [
         {
@@ -334,8 +323,8 @@ def selftest_data(deck: Deck) -> list[dict[str, str]]:
             "title": card.title,
             "topic": card.topic.title,
             "difficulty": card.difficulty.value,
-            "question": _inline_html(_md(card.question)),
-            "answer": _inline_html(_md(card.answer)),
+            "question": inline_html(_md(card.question)),
+            "answer": inline_html(_md(card.answer)),
             "url": f"{card.topic.value}/{card.id}.html",
         }
         for card in deck

@@ -79,3 +79,14 @@ def deck_markdown(text: str) -> str:
         pos = fence.end()
     pieces.append(_prose(text[pos:]))
     return "".join(pieces)
+
+
+def inline_html(text: str) -> str:
+    """Card Markdown as HTML for the self-test, with math left in arithmatex spans for KaTeX."""
+    import markdown
+
+    return markdown.markdown(
+        text,
+        extensions=["pymdownx.arithmatex", "tables"],
+        extension_configs={"pymdownx.arithmatex": {"generic": True}},
+    )

@@ -129,12 +129,18 @@ MAX_DEPTH = 32
 
 def _check_depth(root: yaml.Node) -> None:
     """Refuse nesting past MAX_DEPTH before anything recursive (the line map, the constructor, pydantic) meets
-    it; iterative, so that the check itself cannot overflow the stack."""
+    it; iterative, so that the check itself cannot overflow the stack. A collection reached twice is an alias,
+    refused here as in the line map: walking an alias bomb's every path would take exponential time."""
     stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    seen: set[int] = set()
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise TooDeepError(node.start_mark.line + 1)
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in seen:
+                raise AliasError(node.start_mark.line + 1)
+            seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             stack.extend((child, depth + 1) for pair in node.value for child in pair)
         elif isinstance(node, yaml.SequenceNode):

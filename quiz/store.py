@@ -287,7 +287,10 @@ class Store:
             if self.in_memory:
                 self._build(db)
             self._check_version(db)
-            db.execute("PRAGMA journal_mode = WAL")
+            # A database this quiz made is in WAL mode from birth (see _create); switching an older one needs an
+            # exclusive lock, which racing sessions can be refused at once, busy timeout or not.
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             # The integrity of what we read is checked by reading it: a damaged page raises DatabaseError,
             # which becomes one error line. A full quick_check would cost start-up time.
@@ -324,6 +327,7 @@ class Store:
             try:
                 db = sqlite3.connect(temp, isolation_level=None)
                 try:
+                    db.execute("PRAGMA journal_mode = WAL")  # kept in the file: no session has to switch it later
                     self._build(db)
                 finally:
                     db.close()

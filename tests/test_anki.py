@@ -4,6 +4,8 @@ card, carries the why of each wrong choice, passes Anki's integrity check, and a
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 anki_collection = pytest.importorskip("anki.collection", reason="pip install -e '.[dev]' installs anki")
@@ -48,8 +50,9 @@ def test_the_fields_carry_shuffled_choices_and_the_why_of_each_wrong_one(importe
         if card.choices:
             first_is_right += shuffled_choices(card)[0].correct
             wrong = [c for c in card.choices if not c.correct and c.why]
-            assert "Why the others are wrong" in note["Answer"]
-            assert all(w.why.split("$")[0][:15] in note["Answer"] for w in wrong if "$" not in w.why[:15])
+            answer = html.unescape(note["Answer"])  # card text is escaped on its way into a note
+            assert "Why the others are wrong" in answer
+            assert all(w.why.split("$")[0][:15] in answer for w in wrong if "$" not in w.why[:15])
         for index in range(len(card.numeric)):
             numeric = notes[f"{card.id}#numeric-{index}"]
             assert "Working:" in numeric["Answer"] and "=" in numeric["Answer"]

@@ -364,6 +364,6 @@ def test_a_rubric_of_one_point_is_refused_in_one_line(deck_builder):
     deck_builder.module(text=VALID_MODULE)
     result = run("check", "--questions", str(deck_builder.questions), "--answers", str(deck_builder.answers))
     assert result.exit_code == 1
-    line = "tiny-card.yaml:14: must_say: FIELD006 list should have at least 2 items after validation, not 1"
+    line = "tiny-card.yaml:14: must_say: list should have at least 2 items after validation, not 1 [FIELD006]"
     assert f"Error: questions/scaling/{line}" in result.output
     assert f"`Error: questions/scaling/{line}`" in (PROJECT / "docs" / "bad-input.md").read_text(encoding="utf-8")

@@ -83,7 +83,7 @@ def test_the_installed_quiz_lists_shows_verifies_exports_and_builds_the_site_fro
     fetch_katex(root / "cache")  # into the installed quiz's cache (the same layout), so the build needs no registry
     _run([quiz, "site", "build", "--output", str(elsewhere / "site")], elsewhere, env, 900)
     assert (elsewhere / "site/index.html").is_file()
-    assert (elsewhere / "site/masking/causal-masking/index.html").is_file()
+    assert (elsewhere / "site/masking/causal-masking.html").is_file()  # page files: they open from a folder
 
     assert _tree_digest(site_packages / "quiz") | _tree_digest(site_packages / "answers") == before, (
         "a command wrote into the installed package"

@@ -7,6 +7,7 @@ skip: this test is the proof that the site works offline."""
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import os
 import re
@@ -522,7 +523,12 @@ def test_numeric_question_reads_units_and_grades_against_the_python_formula(visi
     question = page.locator(".graded-numeric").first
     data = page.evaluate("JSON.parse(document.querySelector('.graded-root').dataset.graded)")
     prompt = question.locator(".graded-prompt").inner_text()
-    instance = next(i for i in data["numeric"][0]["instances"] if i["prompt"].split("<")[0][:30] in prompt)
+
+    def text(html_text: str) -> str:  # an instance's prompt as the page shows it: tags dropped, spaces folded
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", "", html_text)).split())
+
+    # Several drawn instances can share their first words: match the whole prompt on the page.
+    (instance,) = [i for i in data["numeric"][0]["instances"] if text(i["prompt"]) == " ".join(prompt.split())]
     gib = instance["expected"] / 2**30
     question.locator("input").fill(f"{gib:.6g} GiB")
     question.locator("button[type=submit]").click()

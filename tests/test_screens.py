@@ -158,6 +158,13 @@ def test_at_80x24_grading_shows_the_question_and_the_answer_and_m_shows_the_rest
 @tmux
 def test_at_80_columns_quiz_list_shows_every_id_whole(pane):
     p = pane("list", "--topic", "efficient-attention")
-    screen = p.wait_for("cards")
     ids = [c.id for c in load_index(DEFAULT_QUESTIONS) if c.topic == "efficient-attention"]
-    assert ids and all(any(line.startswith(i + " ") for line in screen.splitlines()) for i in ids), screen
+
+    def every_id_whole(screen: str) -> bool:
+        return all(any(line.startswith(i + " ") for line in screen.splitlines()) for i in ids)
+
+    # The footer goes to stderr and can reach the pane before the rows: wait for the rows themselves.
+    end = time.monotonic() + 20
+    while not every_id_whole(screen := p.screen()) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert ids and every_id_whole(screen), screen

@@ -4,6 +4,7 @@ tab-separated lines in a pipe). The terminal cases run in a real tmux pane of 80
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -126,7 +127,7 @@ def pane(tmp_path):
 
     def open_pane(*args: str) -> Pane:
         command = " ".join([str(Path(sys.executable).parent / "quiz"), *args])
-        p = Pane(f"quiz-test-{tmp_path.name}-{len(panes)}", command, env)
+        p = Pane(f"quiz-test-{os.getpid()}-{tmp_path.name}-{len(panes)}", command, env)  # unique across runs
         panes.append(p)
         return p
 

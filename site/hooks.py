@@ -12,6 +12,7 @@ from pathlib import Path
 from mkdocs.plugins import event_priority
 
 from quiz.site import Options, generate
+from quiz.site.safe import quote_text_nodes
 from quiz.site.search import add_keywords
 
 _KEYWORDS: dict[str, list[str]] = {}
@@ -28,6 +29,13 @@ def on_page_context(context, page, config, nav, **kwargs):
     if page.meta.get("keywords"):
         _KEYWORDS[page.url] = list(page.meta["keywords"])
     return context
+
+
+# After every plugin that rewrites the page's HTML (glightbox re-serialises the whole page in its own
+# on_post_page, turning entities back into quotes).
+@event_priority(-100)
+def on_post_page(output, page, config, **kwargs) -> str:
+    return quote_text_nodes(output)
 
 
 # After the search plugin has written its index (priority 0) and before the offline plugin copies it into a

@@ -88,6 +88,21 @@ def test_a_link_that_is_not_web_mail_or_relative_goes_nowhere(target):
     assert "](#" in deck_markdown(f"[click]({target})")
 
 
+def test_a_link_target_with_parentheses_is_replaced_whole():
+    # The target ends at its balanced ")", as Python-Markdown reads it: no stray ")" left after the link.
+    assert deck_markdown("see [a link](javascript:alert('x')) here") == "see [a link](#) here"
+    assert deck_markdown("[w](https://en.wikipedia.org/wiki/A_(b))") == "[w](https://en.wikipedia.org/wiki/A_(b))"
+
+
+def test_quotes_in_page_text_become_entities_but_tags_and_scripts_keep_theirs():
+    from quiz.site.safe import quote_text_nodes
+
+    page = '<p class="x">{: onmouseover="alert(1)" } it\'s</p><script>var a = "b";</script><!-- "c" -->'
+    assert quote_text_nodes(page) == (
+        '<p class="x">{: onmouseover=&quot;alert(1)&quot; } it&#39;s</p><script>var a = "b";</script><!-- "c" -->'
+    )
+
+
 @pytest.mark.parametrize("target", ["https://arxiv.org/abs/1706.03762", "mailto:a@b.c", "../masking/x.md", "#claim-a"])
 def test_web_mail_and_relative_links_are_kept(target):
     assert safe_url(target) == target

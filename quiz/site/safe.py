@@ -24,7 +24,8 @@ _CODE_SPAN = re.compile(r"(?<!\\)(`+)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.D
 # that it is a fence.
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[^\n]*\n.*?^\1\2[ \t]*$", re.DOTALL | re.MULTILINE)
 # Inline links and images, "[text](target" and "![alt](target", and reference definitions "[id]: target".
-_INLINE_TARGET = re.compile(r"(\]\(\s*)([^)\n]*)")
+# The target may hold balanced parentheses, as Python-Markdown allows: "javascript:alert('x')" is one target.
+_INLINE_TARGET = re.compile(r"(\]\(\s*)([^()\n]*(?:\([^()\n]*\)[^()\n]*)*)")
 _REFERENCE_TARGET = re.compile(r"^(\s{0,3}\[[^\]\n]+\]:\s*)(\S+)", re.MULTILINE)
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -90,3 +91,23 @@ def inline_html(text: str) -> str:
         extensions=["pymdownx.arithmatex", "tables"],
         extension_configs={"pymdownx.arithmatex": {"generic": True}},
     )
+
+
+# Between tags, outside the raw-text elements whose content the browser does not decode.
+_TAG_OR_RAW = re.compile(r"<(script|style|textarea)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.DOTALL | re.IGNORECASE)
+
+
+def quote_text_nodes(page: str) -> str:
+    """``page`` with every quote in its text written as an entity.
+
+    ``deck_markdown`` writes a card's quotes as entities, but a plugin that re-serialises the page (glightbox
+    parses it with lexbor) writes them back as characters. In a text node that is still only text; this puts
+    them back as entities so that no card text reads like an attribute in the page's source either.
+    """
+    pieces, pos = [], 0
+    for tag in _TAG_OR_RAW.finditer(page):
+        pieces.append(page[pos : tag.start()].replace('"', "&quot;").replace("'", "&#39;"))
+        pieces.append(tag.group(0))
+        pos = tag.end()
+    pieces.append(page[pos:].replace('"', "&quot;").replace("'", "&#39;"))
+    return "".join(pieces)

@@ -130,3 +130,46 @@ def test_every_command_is_found_in_the_module_the_lazy_group_imports_for_it():
         importlib.import_module(module)
         assert main.commands[name].callback.__module__ == module, f"{name} is not defined in {module}"
     assert sorted(main.commands) == sorted(COMMAND_MODULES), "a command is missing from COMMAND_MODULES"
+
+
+MAX_FILE_LINES = 360  # "about 350": a module a newcomer reads in one sitting
+MAX_FUNCTION_LINES = 50  # from `def` to its last line, docstring included, decorators not
+
+
+def oversized(sources: dict[str, str]) -> list[str]:
+    """Each file over MAX_FILE_LINES and each function over MAX_FUNCTION_LINES in ``sources`` (name → text), as
+    a line naming it, its size and the limit."""
+    found = []
+    for name, text in sorted(sources.items()):
+        lines = len(text.splitlines())
+        if lines > MAX_FILE_LINES:
+            found.append(f"{name}: {lines} lines, over {MAX_FILE_LINES}; split it along its seams")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1  # type: ignore[operator]
+                if length > MAX_FUNCTION_LINES:
+                    found.append(
+                        f"{name}:{node.lineno}: {node.name} is {length} lines, over {MAX_FUNCTION_LINES}; "
+                        "split it into named steps"
+                    )
+    return found
+
+
+def test_no_file_in_quiz_is_too_long_and_no_function_either():
+    quiz = {str(path.relative_to(PROJECT_ROOT)): path.read_text(encoding="utf-8") for n, path in MODULES.items()
+            if n == "quiz" or n.startswith("quiz.")}  # fmt: skip
+    assert len(quiz) > 40  # the walk found the package
+    problems = oversized(quiz)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_size_check_names_a_long_file_and_a_long_function():
+    """The check can fail: one function of 51 lines in a file of 361 is named twice, with where it is."""
+    body = "\n".join(f"    x{i} = {i}" for i in range(50))
+    text = f"def long_one():\n{body}\n" + "\n" * (MAX_FILE_LINES - 51) + "\n"
+    assert len(text.splitlines()) == MAX_FILE_LINES + 1
+    assert oversized({"quiz/fat.py": text}) == [
+        f"quiz/fat.py: {MAX_FILE_LINES + 1} lines, over {MAX_FILE_LINES}; split it along its seams",
+        "quiz/fat.py:1: long_one is 51 lines, over 50; split it into named steps",
+    ]
+    assert oversized({"quiz/fit.py": "def short():\n    return 1\n"}) == []

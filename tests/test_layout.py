@@ -94,8 +94,11 @@ def test_the_library_imports_no_rich():
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path, loading the lazy group's modules (``group.commands`` alone holds only those loaded)."""
+    ctx = click.Context(group)
     found = [prefix]
-    for name, command in sorted(group.commands.items()):
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found += _commands(command, (*prefix, name))
         else:
@@ -113,7 +116,7 @@ def test_every_command_has_help_for_itself_and_each_option(command):
     ctx = click.Context(main)
     target: click.Command = main
     for name in command:
-        target = target.commands[name]  # type: ignore[attr-defined]
+        target = target.get_command(ctx, name)  # type: ignore[attr-defined]
     assert target.help, f"{' '.join(command)} has no help text"
     for param in target.get_params(ctx):
         if isinstance(param, click.Option):

@@ -176,3 +176,50 @@ def test_the_size_check_names_a_long_file_and_a_long_function():
         "quiz/fat.py:1: long_one is 51 lines, over 50; split it into named steps",
     ]
     assert oversized({"quiz/fit.py": "def short():\n    return 1\n"}) == []
+
+
+def _layout_block() -> list[str]:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layout", 1)[1]
+    return section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+
+
+def layout_mismatches(lines: list[str], modules: set[str]) -> list[str]:
+    """Modules of quiz/ (paths like ``quiz/cli/take.py``) the README's Layout block does not name, and ``.py``
+    names in it that are no module. A package's modules are named on the lines under its ``quiz/<package>/``
+    line, as ``name.py`` or, for a package described in prose, as the bare name."""
+    named: set[str] = set()  # every quiz path the block names, from a `.py` word
+    words: set[str] = set()  # bare names under a package line: (package, word)
+    package = ""
+    for line in lines:
+        if not line.startswith(" "):
+            head = line.split("  ")[0]
+            package = head if head.startswith("quiz/") and head.endswith("/") else ""
+            if head.startswith("quiz/"):
+                named.update(f"quiz/{part.strip().removeprefix('quiz/')}" for part in head.split(",") if ".py" in part)
+        if package:
+            for word in (w.strip(",():;") for w in line.replace(package, " ").split()):
+                if word.endswith(".py"):
+                    named.add(package + word)
+                words.add(package + word + ".py")
+    missing = sorted(m for m in modules if m not in named | words and not m.endswith("/__init__.py"))
+    unknown = sorted(n for n in named if n not in modules)
+    return [f"README Layout does not name {m}" for m in missing] + [
+        f"README Layout names {n}: no such module" for n in unknown
+    ]
+
+
+def test_the_readme_layout_names_every_module_of_quiz_and_no_other():
+    modules = {str(path.relative_to(PROJECT_ROOT)) for name, path in MODULES.items() if name.split(".")[0] == "quiz"}
+    problems = layout_mismatches(_layout_block(), modules)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_layout_check_sees_a_module_left_out_and_one_made_up():
+    lines = ["quiz/a.py, b.py    two", "quiz/pkg/          a package:", "  c.py             one", "quiz/p/  d and e"]
+    modules = {"quiz/a.py", "quiz/b.py", "quiz/pkg/c.py", "quiz/p/d.py", "quiz/p/e.py"}
+    assert layout_mismatches(lines, modules) == []
+    assert layout_mismatches(lines, modules | {"quiz/pkg/new.py"}) == ["README Layout does not name quiz/pkg/new.py"]
+    assert layout_mismatches([*lines, "quiz/gone.py   old"], modules) == [
+        "README Layout names quiz/gone.py: no such module"
+    ]

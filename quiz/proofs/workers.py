@@ -153,6 +153,10 @@ class _Busy:
     claims: dict[int, ClaimResult] = field(default_factory=dict)
     figures: list[dict[str, str]] = field(default_factory=list)
 
+    def finished(self, why: str, on_result: Callable[[ClaimResult], None] | None) -> Proved:
+        """The job as it ended: a claim with no record fails with ``why``."""
+        return self.job, _complete(self.job, self.claims, why, on_result), self.figures
+
 
 def _hand_out(
     waiting: deque[Job], busy: dict[Connection, _Busy], slots: int, preload: list[str], timeout: float, limit: float
@@ -196,11 +200,7 @@ def _receive(
         _POOL.give_back(entry.worker)
     else:
         entry.worker.kill()
-    return (
-        entry.job,
-        _complete(entry.job, entry.claims, "the proof worker stopped unexpectedly", on_result),
-        entry.figures,
-    )
+    return entry.finished("the proof worker stopped unexpectedly", on_result)
 
 
 def _claim_result(
@@ -223,11 +223,7 @@ def _give_up_on_silent(
         if now > entry.deadline:
             del busy[conn]
             entry.worker.kill()
-            yield (
-                entry.job,
-                _complete(entry.job, entry.claims, "the proof worker stopped answering", on_result),
-                entry.figures,
-            )
+            yield entry.finished("the proof worker stopped answering", on_result)
 
 
 def _complete(

@@ -1,7 +1,7 @@
 """A timed mock interview, as an interviewer runs one: mostly open questions answered aloud and graded against
 the card's model answer and its must-say points, a follow-up from a related card after an open question,
 multiple choice and numeric mixed in, against a clock that really runs. Scored per topic at the end, with the
-cards to study next. Everything here returns data; ``quiz.cli.practice`` asks and prints."""
+cards to study next. Everything here returns data; ``quiz.cli.interview`` asks and prints."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A quiz session: which cards to ask, as which kind of question, and what happens to each answer.
 
-Everything here returns data; ``quiz.cli.practice`` only asks and prints. Choice and numeric answers grade
+Everything here returns data; ``quiz.cli.take`` only asks and prints. Choice and numeric answers grade
 themselves (right → Good, wrong → Again); a recall answer is graded by the person. Each answer is saved by
 ``Store.record`` the moment it is given.
 """

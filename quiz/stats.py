@@ -73,6 +73,27 @@ def compute(
     now: datetime,
     suspended: set[str] | frozenset[str] = frozenset(),
 ) -> Stats:
+    known = {c.id for c in cards}
+    objective = [r for r in reviews if r.correct is not None and r.card_id in known]
+    again = _spaced([r for r in reviews if r.card_id in known])
+    scheduled = {i: p for i, p in progress.items() if i in known and i not in suspended}
+    due_now, forecast = _due(cards, scheduled, now)
+    return Stats(
+        reviews=sum(r.card_id in known for r in reviews),
+        cards=len(cards),
+        seen=sum(c.id in progress for c in cards),
+        accuracy=_ratio(sum(bool(r.correct) for r in objective), len(objective)),
+        retention=_ratio(sum(r.grade > 1 for r in again), len(again)),
+        topics=_topics(cards, progress, reviews),
+        forecast=forecast,
+        due_now=due_now,
+        learning=sum(is_learning(p.state) for p in scheduled.values()),
+        suspended=len(suspended & known),
+    )
+
+
+def _topics(cards: list[CardView], progress: dict[str, Progress], reviews: list[Review]) -> list[TopicStats]:
+    """Each topic's figures, in the order of the topics' titles."""
     by_topic: dict[str, list[CardView]] = defaultdict(list)
     titles: dict[str, str] = {}
     for card in cards:
@@ -100,12 +121,13 @@ def compute(
                 mastery=round(sum(recall) / len(recall), 4),
             )
         )
-    known = {c.id for c in cards}
-    objective = [r for r in reviews if r.correct is not None and r.card_id in known]
-    again = _spaced([r for r in reviews if r.card_id in known])
+    return topics
+
+
+def _due(cards: list[CardView], scheduled: dict[str, Progress], now: datetime) -> tuple[int, list[tuple[str, int]]]:
+    """How many scheduled cards are due now, and how many fall due on each of the next seven study days."""
     today = day_of(now)
     hashes = {c.id: c.content_hash for c in cards}
-    scheduled = {i: p for i, p in progress.items() if i in known and i not in suspended}
     days: dict[object, int] = defaultdict(int)
     due_now = 0
     for card_id, p in scheduled.items():
@@ -117,15 +139,4 @@ def compute(
         else:
             days[forecast_day(p.due, learning, now)] += 1
     forecast = [((today + timedelta(days=d)).isoformat(), days[today + timedelta(days=d)]) for d in range(7)]
-    return Stats(
-        reviews=sum(r.card_id in known for r in reviews),
-        cards=len(cards),
-        seen=sum(c.id in progress for c in cards),
-        accuracy=_ratio(sum(bool(r.correct) for r in objective), len(objective)),
-        retention=_ratio(sum(r.grade > 1 for r in again), len(again)),
-        topics=topics,
-        forecast=forecast,
-        due_now=due_now,
-        learning=sum(is_learning(p.state) for p in scheduled.values()),
-        suspended=len(suspended & known),
-    )
+    return due_now, forecast

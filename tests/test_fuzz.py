@@ -21,6 +21,7 @@ from conftest import VALID_MODULE
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+import quiz.cardfile
 import quiz.deck
 from quiz.deck import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, DeckError, load_deck
 
@@ -209,7 +210,7 @@ def test_a_loader_that_crashes_fails_every_fuzz_test(fuzz_test, stage, monkeypat
     def crash(*args, **kwargs):
         raise RuntimeError(f"mutant: {stage} crashes")
 
-    monkeypatch.setattr(quiz.deck, stage, crash)
+    monkeypatch.setattr({"parse_yaml": quiz.cardfile, "validate_card": quiz.deck}[stage], stage, crash)
     run = UNTIL_FIRST_FAILURE(given(FUZZ_TESTS[fuzz_test])(fuzz_test.hypothesis.inner_test))
     with pytest.raises(RuntimeError, match=f"mutant: {stage} crashes"):
         run()

@@ -108,6 +108,24 @@ def test_a_claim_that_swallows_the_timeout_is_stopped_by_the_worker(deck_builder
     assert results[1].passed, results[1].error
 
 
+def test_a_worker_silent_past_its_watchdog_is_given_up_on_and_every_claim_left_fails(deck_builder, monkeypatch):
+    """The pool's own limit, beyond the child's: a worker that sends nothing for that long is killed, and each
+    claim without a record fails with the reason (here the watchdog is made shorter than the claim's sleep)."""
+    import quiz.proofs.workers as workers
+
+    _deck(
+        deck_builder,
+        {"sleeps": ("    time.sleep(30)\n    return _ok()", None), "sums_in_float32": CLAIMS["sums_in_float32"]},
+    )
+    module = deck_builder.answers / "tiny_card.py"
+    module.write_text("import time\n" + module.read_text())
+    card = deck_builder.load().get("tiny-card")
+    monkeypatch.setattr(workers, "FIGURES_TIMEOUT", 0.0)
+    monkeypatch.setattr(workers, "_WATCHDOG", -9.5)  # the pool waits 0.5 s past its last message, not 70 s
+    [(_, results, _)] = prove_in_workers([Job(card, deck_builder.answers, True)], 1, timeout=10.0)
+    assert [r.error for r in results] == ["the proof worker stopped answering"] * 2
+
+
 def test_the_project_answers_package_is_used_even_with_the_working_folder_on_the_path(deck_builder, tmp_path):
     """Finding #7: an empty PYTHONPATH entry puts the working folder on sys.path; a deck's own answers/__init__.py
     there must never run (here: neither for check nor for an untrusted verify)."""

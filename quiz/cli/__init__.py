@@ -1,9 +1,10 @@
 """``quiz``: the command line. A thin layer over the library; the only package that prints.
 
-Commands live in one module per group: ``cards`` (list, show, verify, check), ``practice`` (take,
-interview, stats), ``export`` (export anki) and ``site`` (site build, site serve). What they share (the
-group, error handling, deck options) is in ``base``; the screen (rich renderables, LaTeX as Unicode) in
-``views`` and ``latex``.
+Commands live in one module per group (``base.COMMAND_MODULES`` is the table): ``cards`` (list, show,
+verify, check), ``take``, ``interview``, ``schedule`` (suspend, reset), ``stats``, ``export`` (export anki),
+``site`` (site build, site serve) and ``code`` (coding exercises). What they share (the group, error
+handling, deck options) is in ``base``; asking at the prompt, shared by take and interview, in ``asking``;
+the screen (rich renderables, LaTeX as Unicode) in ``views`` and ``latex``.
 
 Data goes to stdout, progress and errors to stderr. A user error is one ``Error: …`` line per problem and
 exit status 1; a usage error (bad option) is click's message and exit status 2.

@@ -175,7 +175,9 @@ def filters(command: Callable[..., Any]) -> Callable[..., Any]:
 # help lists them all): `quiz take` then never pays for the modules of verify, the site or the export.
 COMMAND_MODULES = {
     **dict.fromkeys(("list", "show", "verify", "check"), "quiz.cli.cards"),
-    **dict.fromkeys(("take", "interview", "suspend", "reset"), "quiz.cli.practice"),
+    "take": "quiz.cli.take",
+    **dict.fromkeys(("suspend", "reset"), "quiz.cli.schedule"),
+    "interview": "quiz.cli.interview",
     "stats": "quiz.cli.stats",
     "export": "quiz.cli.export",
     "site": "quiz.cli.site",

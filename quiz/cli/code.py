@@ -82,7 +82,14 @@ def list_(as_json: bool, db: Path | None) -> None:
 
 @code.command()
 @click.argument("exercise_id", metavar="ID")
-@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path(), show_default=".")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=".",
+    help="Folder to write the starter file in (created if missing).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def start(exercise_id: str, folder: Path, force: bool) -> None:
     """Write a starter file for exercise ID: the signature, its specification and a worked example.

@@ -1,9 +1,10 @@
 """Running proofs, and remembering what they showed: the one package that imports a card's proof module.
 
 - ``run.run_claim`` runs one claim in this process and judges what it returned (numpy scalars made plain).
-- ``workers.prove_in_workers`` is where every proof runs: a pool of long-lived workers (torch imported once), one
-  child process per card whose claims run one after another with the process state put back between them, a
-  hard wall-clock limit and memory cap, output captured; a claim is judged by the record sent back over a pipe.
+- ``workers.prove_in_workers`` is where every proof runs: a pool of long-lived workers (``worker``: torch
+  imported once), one child process per card (``child``) whose claims run one after another with the process state
+  put back between them, a hard wall-clock limit and memory cap, output captured; a claim is judged by the record
+  sent back over a pipe.
 - ``key.proof_key`` hashes everything a card's evidence depends on: its proof module, every module of the
   ``answers`` package it imports (transitively), the shared modules that judge it, and torch's version.
 - ``records.ProofCache`` keeps each card's results and figures under that key, so ``quiz verify``, ``quiz show

@@ -114,7 +114,9 @@ def cases() -> list[Case]:
 # ---------------------------------------------------------------------------------- the misconceptions
 
 
-def _variant(x_q, x_kv, w_q, w_k, w_v, w_o, n_heads, mask, *, strided=False, scale=None, w_out=True, t=True):
+def _variant(
+    x_q, x_kv, w_q, w_k, w_v, w_o, n_heads, mask, *, strided=False, scale=None, w_out=True, t=True, invert=False
+):
     batch, n_q, d_model = x_q.shape
     n_k, d_head = x_kv.shape[1], d_model // n_heads
 
@@ -129,7 +131,7 @@ def _variant(x_q, x_kv, w_q, w_k, w_v, w_o, n_heads, mask, *, strided=False, sca
     q, k, v = heads(project(x_q, w_q), n_q), heads(project(x_kv, w_k), n_k), heads(project(x_kv, w_v), n_k)
     scores = q @ k.transpose(-2, -1) / math.sqrt(scale or d_head)
     if mask is not None:
-        scores = scores.masked_fill(~mask, -math.inf)
+        scores = scores.masked_fill(mask if invert else ~mask, -math.inf)
     out = torch.softmax(scores, -1) @ v
     merged = out.permute(0, 2, 3, 1) if strided else out.transpose(1, 2)
     merged = merged.reshape(batch, n_q, d_model)
@@ -152,6 +154,10 @@ def weights_not_transposed(x_q, x_kv, w_q, w_k, w_v, w_o, n_heads: int, mask=Non
     return _variant(x_q, x_kv, w_q, w_k, w_v, w_o, n_heads, mask, t=False)
 
 
+def mask_inverted(x_q, x_kv, w_q, w_k, w_v, w_o, n_heads: int, mask=None):
+    return _variant(x_q, x_kv, w_q, w_k, w_v, w_o, n_heads, mask, invert=True)
+
+
 MISCONCEPTIONS = [
     Misconception("heads as strided columns", strided_heads,
                   "you reshape to (…, d_head, heads), so head h takes columns h, h + heads, …: each head mixes "
@@ -169,4 +175,8 @@ MISCONCEPTIONS = [
                   "you compute x @ w; nn.Linear stores weights as (out_features, in_features) and computes "
                   "x @ w.T. For square weights it runs and is silently wrong; for d_kv ≠ d_model it cannot run",
                   "multi-head-attention-implementation: hand_written_heads_reproduce_nn_multihead_attention"),
+    Misconception("the mask inverted (True = hidden)", mask_inverted,
+                  "you hide the keys where the mask is True, nn.MultiheadAttention's attn_mask convention; here "
+                  "True means 'may attend', as in F.scaled_dot_product_attention",
+                  "nn-transformer-api-pitfalls (the two mask conventions)"),
 ]  # fmt: skip

@@ -126,12 +126,13 @@ def true_read_as_pad(attention_mask):
 
 MISCONCEPTIONS = [
     Misconception("padding ignored (causal only)", padding_ignored,
-                  "your mask is the causal mask alone: real tokens after a pad (and, under left padding, all of "
-                  "them) put weight on the pads, so their outputs change with the batch they are in",
+                  "your mask is the causal mask alone. Under right padding that happens to hide the pads from the "
+                  "real tokens; under left padding every real token puts weight on the pads before it, so its "
+                  "output depends on the batch it is in",
                   "padding-masks-and-batching: “Padding tokens are harmless as long as they are excluded from the "
                   "loss.”"),
     Misconception("pads masked as queries, not keys", pads_as_queries,
-                  "you broadcast the padding over the keys' dim: real[:, None, :, None] hides the pad *rows* and "
+                  "you put the padding on the queries' dim: real[:, None, :, None] hides the pad *rows* and "
                   "leaves the pad *keys* visible. The key padding mask indexes the last dim, j",
                   "padding-masks-and-batching: padded_batch_matches_unpadded_sequences"),
     Misconception("pad queries cleared too", pad_queries_cleared_too,

@@ -145,8 +145,8 @@ MISCONCEPTIONS = [
     Misconception("prepended instead of appended", prepended,
                   "you put the new key and value at the front of the cache. This step's output is unchanged "
                   "(attention does not care about key order), but the cache no longer lists tokens in order, "
-                  "which breaks anything that reads it by position (RoPE already applied, a sliding window, "
-                  "eviction)", "kv-cache-decoding: cached_decoding_reproduces_the_full_forward"),
+                  "which breaks whatever reads it by position: a sliding window that keeps the last w entries "
+                  "would keep the oldest ones", "kv-cache-decoding: cached_decoding_reproduces_the_full_forward"),
     Misconception("a causal mask without the cache offset", causal_mask_without_offset,
                   "you build the causal mask for (1, t + 1) with tril(): its one query row is query 0, which sees "
                   "only key 0. The new query is at position t and sees every key; with a cache the causal mask "

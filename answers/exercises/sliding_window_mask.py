@@ -1,4 +1,4 @@
-"""Exercise sliding-window-mask: the causal window mask of Longformer/Mistral-style local attention."""
+"""Exercise sliding-window-mask: the causal window mask of local (sliding-window) attention."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ def sliding_window_mask(n: int, window: int) -> torch.Tensor:
     """The causal sliding-window mask: bool (n, n), True where query i may attend key j.
 
     Query i sees the last ``window`` tokens, itself included: keys j with 0 ≤ i − j < window, that is
-    i − window + 1 … i (Mistral's convention: a window of w is the token and its w − 1 predecessors).
-    Never the future. n ≥ 1, window ≥ 1; window = 1 is the diagonal, window ≥ n the ordinary causal mask.
+    i − window + 1 … i: the token and its window − 1 predecessors (as in gpt-oss and the card; codebases
+    disagree on this, see huggingface/transformers issue 29176, so an interviewer will say which). Never
+    the future. n ≥ 1, window ≥ 1; window = 1 is the diagonal, window ≥ n the ordinary causal mask.
     dtype torch.bool (True = may attend, as F.scaled_dot_product_attention's attn_mask).
 
     Example:
@@ -78,8 +79,8 @@ def the_window_ignored(n: int, window: int) -> Tensor:
 
 MISCONCEPTIONS = [
     Misconception("one key too many (i − j ≤ window)", one_key_too_many,
-                  "you allow 0 ≤ i − j ≤ window, window + 1 keys (e.g. tril() minus tril(-window - 1)); the "
-                  "window counts the token itself, so it is 0 ≤ i − j < window",
+                  "you allow 0 ≤ i − j ≤ window, window + 1 keys (e.g. tril() minus tril(-window - 1)). Some "
+                  "codebases do define it so; here, as asked, the window counts the token itself: 0 ≤ i − j < window",
                   "sliding-window-attention: window_scores_grow_linearly_in_n"),
     Misconception("the future visible (a symmetric band)", the_future_visible,
                   "you keep |i − j| < window, a band on both sides of the diagonal: query i also sees the next "

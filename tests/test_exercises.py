@@ -194,3 +194,18 @@ def test_a_tensor_method_being_practised_is_refused_and_put_back():
     record = evaluate(exercise_module("stable-softmax"), lambda: lambda x, dim=-1: x.softmax(dim))
     assert record["error"].startswith("refused: torch.Tensor.softmax is not allowed"), record
     assert torch.tensor([0.0, 0.0]).softmax(0).tolist() == [0.5, 0.5]
+
+
+def test_a_tuple_result_is_compared_value_by_value_and_a_wrong_value_is_named_by_its_index():
+    import torch
+
+    from answers.exercises._kit import agrees, same
+
+    expected = (torch.tensor([1, 2], dtype=torch.int8), torch.tensor([[0.5]]))
+    assert same((torch.tensor([1, 2], dtype=torch.int8), torch.tensor([[0.5]])), expected) is None
+    assert same((expected[0], torch.tensor([[0.6]])), expected).startswith("value 1 of the tuple: values differ")
+    assert same((expected[0], torch.tensor([0.5])), expected) == "value 1 of the tuple: shape is (1,), expected (1, 1)"
+    assert same(expected[0], expected) == "expected a tuple of 2 values, got Tensor"
+    assert same((expected[0],), expected) == "expected a tuple of 2 values, got tuple of 1"
+    assert agrees(expected, tuple(t.clone() for t in expected)) and not agrees(expected, (expected[0], expected[0]))
+    assert not agrees(expected, expected[0])

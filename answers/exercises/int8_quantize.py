@@ -100,7 +100,7 @@ def _quantised(weight: Tensor, scale: Tensor, rounding, low: int = -127) -> Tens
 
 
 def per_tensor_scale(weight):
-    scale = (weight.abs().amax() / 127).expand(weight.shape[0], 1).clone()
+    scale = weight.abs().amax() / 127  # one 0-dim scale, as per-tensor code writes it
     return _quantised(weight, scale, torch.round), scale
 
 

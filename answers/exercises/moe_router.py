@@ -128,17 +128,17 @@ MISCONCEPTIONS = [
     Misconception("gates not renormalised", gates_not_renormalised,
                   "your gates are the raw softmax probabilities of the k chosen experts, which sum to less than 1. "
                   "Divide them by their sum (Mixtral's and GShard's top-k routing)",
-                  "mixture-of-experts: moe_flops_follow_the_k_active_experts"),
+                  "mixture-of-experts (no card claim covers the gates yet; its router renormalises the top-k)"),
     Misconception("P from the gates", p_from_the_gates,
                   "your P_e averages the dispatched gates; Switch's P_e averages the full softmax probability of "
                   "expert e over all tokens, so that every router logit gets a gradient from the loss",
-                  "mixture-of-experts: a_batch_of_tokens_touches_every_expert"),
+                  "mixture-of-experts (no card claim covers the balancing loss yet)"),
     Misconception("softmax over the tokens", softmax_over_tokens,
                   "your softmax runs over dim 0, the tokens; each token's router distribution is over the experts, "
-                  "dim -1", "mixture-of-experts: moe_flops_follow_the_k_active_experts"),
+                  "dim -1", "mixture-of-experts (no card claim covers the router's softmax yet)"),
     Misconception("f summing to k (counts over T)", fractions_over_tokens,
                   "you divide each expert's count by the T tokens, not the T·k assignments, so Σ f = k and the loss "
                   "is k times Switch's (the convention of Hugging Face's Mixtral loss). It is asked for here with "
                   "Σ f = 1, equal to 1 at perfect balance for any k",
-                  "mixture-of-experts: a_batch_of_tokens_touches_every_expert"),
+                  "mixture-of-experts (no card claim covers the balancing loss yet)"),
 ]  # fmt: skip

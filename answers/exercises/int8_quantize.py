@@ -144,5 +144,5 @@ MISCONCEPTIONS = [
     Misconception("divided by 128", divided_by_128,
                   "you scale by max/128 because int8 reaches −128: then +max maps to 128, which int8 cannot hold and "
                   "is clipped, while −max uses −128. Symmetric quantisation uses ±127, scale = max/127",
-                  "quantization: stored_bytes_match_the_bits_formula (its int8 range)"),
+                  "quantization: rounding_error_matches_uniform_noise_of_a_half_step (its step is the row peak / 127)"),
 ]  # fmt: skip

@@ -209,3 +209,18 @@ def test_a_tuple_result_is_compared_value_by_value_and_a_wrong_value_is_named_by
     assert same((expected[0],), expected) == "expected a tuple of 2 values, got tuple of 1"
     assert agrees(expected, tuple(t.clone() for t in expected)) and not agrees(expected, (expected[0], expected[0]))
     assert not agrees(expected, expected[0])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_speculative_monte_carlo_tolerance_passes_the_rule_and_fails_every_mistake_on_any_seed(seed):
+    import torch
+
+    from answers.exercises import speculative_accept as module
+
+    args, p, tolerance = module._monte_carlo(seed)
+
+    def error(fn) -> float:
+        return float((torch.bincount(fn(*args), minlength=6).double() / module.MC_SAMPLES - p).abs().max())
+
+    assert error(module.speculative_accept) <= tolerance
+    assert all(error(m.fn) > 3 * tolerance for m in module.MISCONCEPTIONS)

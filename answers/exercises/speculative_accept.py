@@ -86,10 +86,10 @@ def _stratified() -> tuple[tuple[Tensor, ...], Tensor]:
 MC_SAMPLES = 20_000
 
 
-def _monte_carlo() -> tuple[tuple[Tensor, ...], Tensor, float]:
+def _monte_carlo(seed: int = 0) -> tuple[tuple[Tensor, ...], Tensor, float]:
     """Seeded draws: drafts from q, uniform u's. The histogram of the emitted tokens estimates p; each frequency
     has standard deviation √(p(1 − p)/N), and the tolerance is 5 of the largest (0.0173 for N = 20,000 and p = 0.4)."""
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator().manual_seed(seed)
     p = torch.tensor([0.40, 0.25, 0.15, 0.10, 0.06, 0.04], dtype=torch.float64)
     q = torch.tensor([0.10, 0.15, 0.30, 0.05, 0.25, 0.15], dtype=torch.float64)
     n = MC_SAMPLES

@@ -116,9 +116,9 @@ def smoothing_ignored(logits, target, epsilon: float):
 
 MISCONCEPTIONS = [
     Misconception("ε spread over the V − 1 other classes", over_the_other_classes,
-                  "you give the true class 1 − ε and each other class ε/(V − 1). That is a real convention (some "
-                  "papers and codebases use it), but PyTorch's label_smoothing, asked for here, spreads ε over all V "
-                  "classes: the true class gets 1 − ε + ε/V",
+                  "you give the true class 1 − ε and each other class ε/(V − 1). That is a real convention (fairseq's "
+                  "label_smoothed_nll_loss uses it), but PyTorch's label_smoothing, asked for here, spreads ε over "
+                  "all V classes: the true class gets 1 − ε + ε/V",
                   "label-smoothing: smoothing_raises_the_perplexity_of_the_true_label (its 1 − ε + ε/V)"),
     Misconception("the true class not discounted", true_class_not_discounted,
                   "you add ε/V to every class without taking ε off the true one, so the target sums to 1 + ε "

@@ -11,9 +11,9 @@ from answers.exercises._kit import agrees, same, show
 def test_a_tuple_is_compared_item_by_item_and_the_wrong_item_is_named():
     expected = (torch.zeros(2), torch.ones(3))
     assert same((torch.zeros(2), torch.ones(3)), expected) is None
-    assert same((torch.zeros(2), torch.zeros(3)), expected).startswith("item 1 of the tuple: values differ")
-    assert same(torch.zeros(2), expected) == "expected a tuple of 2, got Tensor"
-    assert same((torch.zeros(2),), expected) == "expected a tuple of 2, got a tuple of 1"
+    assert same((torch.zeros(2), torch.zeros(3)), expected).startswith("value 1 of the tuple: values differ")
+    assert same(torch.zeros(2), expected) == "expected a tuple of 2 values, got Tensor"
+    assert same((torch.zeros(2),), expected) == "expected a tuple of 2 values, got tuple of 1"
 
 
 def test_tuples_of_tensors_agree_only_when_every_item_agrees():

@@ -197,3 +197,33 @@ def test_a_tensor_method_being_practised_is_refused_and_put_back():
     record = evaluate(exercise_module("stable-softmax"), lambda: lambda x, dim=-1: x.softmax(dim))
     assert record["error"].startswith("refused: torch.Tensor.softmax is not allowed"), record
     assert torch.tensor([0.0, 0.0]).softmax(0).tolist() == [0.5, 0.5]
+
+
+def test_a_tuple_result_is_compared_value_by_value_and_a_wrong_value_is_named_by_its_index():
+    import torch
+
+    from answers.exercises._kit import agrees, same
+
+    expected = (torch.tensor([1, 2], dtype=torch.int8), torch.tensor([[0.5]]))
+    assert same((torch.tensor([1, 2], dtype=torch.int8), torch.tensor([[0.5]])), expected) is None
+    assert same((expected[0], torch.tensor([[0.6]])), expected).startswith("value 1 of the tuple: values differ")
+    assert same((expected[0], torch.tensor([0.5])), expected) == "value 1 of the tuple: shape is (1,), expected (1, 1)"
+    assert same(expected[0], expected) == "expected a tuple of 2 values, got Tensor"
+    assert same((expected[0],), expected) == "expected a tuple of 2 values, got tuple of 1"
+    assert agrees(expected, tuple(t.clone() for t in expected)) and not agrees(expected, (expected[0], expected[0]))
+    assert not agrees(expected, expected[0])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_speculative_monte_carlo_tolerance_passes_the_rule_and_fails_every_mistake_on_any_seed(seed):
+    import torch
+
+    from answers.exercises import speculative_accept as module
+
+    args, p, tolerance = module._monte_carlo(seed)
+
+    def error(fn) -> float:
+        return float((torch.bincount(fn(*args), minlength=6).double() / module.MC_SAMPLES - p).abs().max())
+
+    assert error(module.speculative_accept) <= tolerance
+    assert all(error(m.fn) > 3 * tolerance for m in module.MISCONCEPTIONS)

@@ -61,13 +61,15 @@ def clone(value: Any) -> Any:
 
 
 def same(actual: Any, expected: Any, atol: float = 1e-9, rtol: float = 1e-7) -> str | None:
-    """None when ``actual`` is ``expected``; else what differs, in one sentence. A tuple is compared item by item."""
-    if isinstance(expected, tuple):
+    """None when ``actual`` is ``expected``; else what differs, in one sentence."""
+    if isinstance(expected, tuple):  # a function returning several values: each compared in turn
         if not isinstance(actual, tuple | list) or len(actual) != len(expected):
-            return f"expected a tuple of {len(expected)}, got {_kind(actual)}"
+            return f"expected a tuple of {len(expected)} values, got {type(actual).__name__}" + (
+                f" of {len(actual)}" if isinstance(actual, tuple | list) else ""
+            )
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             if (problem := same(a, e, atol, rtol)) is not None:
-                return f"item {i} of the tuple: {problem}"
+                return f"value {i} of the tuple: {problem}"
         return None
     if isinstance(expected, Tensor):
         if not isinstance(actual, Tensor):
@@ -96,6 +98,13 @@ def same(actual: Any, expected: Any, atol: float = 1e-9, rtol: float = 1e-7) -> 
 
 def agrees(a: Any, b: Any) -> bool:
     """Whether two outputs are the same (NaN equal to NaN): how a learner's output is matched to a mistake."""
+    if isinstance(a, tuple | list) or isinstance(b, tuple | list):
+        return (
+            isinstance(a, tuple | list)
+            and isinstance(b, tuple | list)
+            and len(a) == len(b)
+            and all(agrees(x, y) for x, y in zip(a, b, strict=True))
+        )
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
@@ -104,17 +113,13 @@ def agrees(a: Any, b: Any) -> bool:
         return torch.equal(a, b)
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return False
-    if isinstance(a, tuple | list) and isinstance(b, tuple | list):  # == on tuples of tensors would raise
-        return len(a) == len(b) and all(agrees(x, y) for x, y in zip(a, b, strict=True))
     return a == b
-
-
-def _kind(value: Any) -> str:
-    return f"a tuple of {len(value)}" if isinstance(value, tuple | list) else type(value).__name__
 
 
 def show(value: Any) -> str:
     """A value as the learner should see it: small tensors in full, large ones by their first slice."""
+    if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+        return "\n".join(f"item {i}: {show(v)}" for i, v in enumerate(value))
     if isinstance(value, Tensor):
         head = f"{tuple(value.shape)} {str(value.dtype).removeprefix('torch.')}"
         t = value
@@ -129,8 +134,6 @@ def show(value: Any) -> str:
         return f"{head}{'  ' + index if index else ''}\n{body}"
     if isinstance(value, BaseException):
         return f"raised {type(value).__name__}: {value}"
-    if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
-        return "\n".join(f"item {i}: {show(v)}" for i, v in enumerate(value))
     return repr(value)
 
 

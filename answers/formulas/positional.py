@@ -55,7 +55,7 @@ def t5_relative_position_bucket(
         num_buckets //= 2
         if relative_position > 0:
             bucket += num_buckets
-        distance = -relative_position if relative_position < 0 else relative_position  # abs(), traceable
+        distance = max(relative_position, -relative_position)  # abs(), in a form the working can trace
     else:  # a decoder sees only the past; later keys are masked and share bucket 0
         distance = max(-relative_position, 0)
     max_exact = num_buckets // 2

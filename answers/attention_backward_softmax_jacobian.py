@@ -150,34 +150,33 @@ def p_is_recomputed_exactly_from_q_k_and_the_logsumexp(seed: int = 0) -> Evidenc
     )
 
 
-def _largest_saved_for_backward(attention, n: int, seed: int) -> int:
-    """Elements of the largest tensor autograd saves for the backward of ``attention`` (inputs excluded)."""
+def _saved_for_backward(attention, n: int, seed: int) -> list[int]:
+    """Element counts of the tensors autograd saves for the backward of ``attention``, largest first."""
     q, k, v = (t.requires_grad_() for t in _draws(seed, 3, 1, 1, n, D))
-    inputs = {id(t) for t in (q, k, v)}
-    largest = 0
+    saved: list[int] = []
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
-        nonlocal largest
-        if id(tensor) not in inputs:
-            largest = max(largest, tensor.numel())
+        saved.append(tensor.numel())
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         attention(q, k, v)
-    return largest
+    return sorted(saved, reverse=True)
 
 
 def fused_attention_saves_no_n_by_n_matrix(seed: int = 0, n: int = 64) -> Evidence:
     """Hand-written attention makes autograd save the n × n weights P for the backward; torch's fused
-    F.scaled_dot_product_attention saves nothing larger than n·d (its output; the log-sum-exp is n numbers)."""
+    F.scaled_dot_product_attention (its CPU flash kernel) saves nothing larger than n·d: Q, K, V, the output,
+    and a log-sum-exp of n numbers."""
+    fused = _saved_for_backward(F.scaled_dot_product_attention, n, seed)
     return Evidence(
-        measured=_largest_saved_for_backward(F.scaled_dot_product_attention, n, seed),
+        measured=fused[0],
         expected=n * D,
         comparison="at_most",
-        derivation="theory: the output O is n·d elements, the log-sum-exp n",
+        derivation="theory: Q, K, V and the output O are n·d elements each, the log-sum-exp n",
         counterfactual="softmax(QKᵀ/√d)V written out, autograd saving P",
-        counterfactual_measured=_largest_saved_for_backward(attend, n, seed),
-        details={"n²": n * n, "n·d": n * D},
+        counterfactual_measured=_saved_for_backward(attend, n, seed)[0],
+        details={"n²": n * n, "n·d": n * D, "tensors SDPA saves, elements": tuple(fused)},
     )
 
 

@@ -41,3 +41,25 @@ def ntk_scaled_base(base: float, scale: float, head_dim: int) -> float:
 def alibi_slope(head: int, heads: int) -> float:
     """ALiBi slope of head h = 1 … heads: 2^(−8h/heads) (1/2, 1/4, …, 1/256 for 8 heads)."""
     return 2.0 ** (-8.0 * head / heads)
+
+
+def t5_relative_position_bucket(
+    relative_position: int, bidirectional: bool = True, num_buckets: int = 32, max_distance: int = 128
+) -> int:
+    """T5's bucket for a key at ``relative_position`` = key − query (Hugging Face's ``_relative_position_bucket``,
+    one scalar at a time). Bidirectional: half the buckets for keys to the right, half for the left or same
+    position. Within a half of B buckets, distances below B/2 get a bucket each; larger ones share
+    logarithmically wider buckets up to ``max_distance``, beyond which all fall in the last bucket."""
+    bucket = 0
+    if bidirectional:
+        num_buckets //= 2
+        if relative_position > 0:
+            bucket += num_buckets
+        distance = max(relative_position, -relative_position)  # abs(), in a form the working can trace
+    else:  # a decoder sees only the past; later keys are masked and share bucket 0
+        distance = max(-relative_position, 0)
+    max_exact = num_buckets // 2
+    if distance < max_exact:
+        return bucket + distance
+    spread = math.log(distance / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)
+    return bucket + min(max_exact + int(spread), num_buckets - 1)

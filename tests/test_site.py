@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from quiz.cli import main
 from quiz.proofs import key as proof_key_module
 from quiz.proofs import proof_key
-from quiz.site import Options, build_site, generate
+from quiz.site import Options, build_site, generate, incremental
 from quiz.site import build as site_build
 from quiz.site.katex import fetch_katex
 from quiz.site.safe import inline_html as _inline_html
@@ -170,7 +170,8 @@ def test_every_card_gets_a_page_with_its_question_answer_and_evidence(site_deck)
 
 def test_topic_index_and_navigation_cover_every_card(site_deck):
     report = generate(site_deck.docs, site_deck.options)
-    assert {"Scaling": ["scaling/index.md", "scaling/tiny-card.md"]} in report.nav
+    (topics,) = [entry["Topics"] for entry in report.nav if "Topics" in entry]
+    assert {"Scaling": [{"Scaling": "scaling/index.md"}, {"A tiny card": "scaling/tiny-card.md"}]} in topics
     assert "[A tiny card](tiny-card.md)" in (site_deck.docs / "scaling/index.md").read_text()
 
 
@@ -417,3 +418,115 @@ def test_card_page_folds_in_the_reference_functions_it_uses(site_deck):
     page = (site_deck.docs / "masking/other-card.md").read_text()
     assert '??? abstract "From answers/reference.py: `causal_mask`"' in page
     assert "    def causal_mask(" in page
+
+
+# ---- Incremental builds (quiz.site.incremental)
+
+
+def _html_pages(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.html"))}
+
+
+def test_editing_a_card_renders_its_page_and_leaves_the_others_untouched(site_deck, tmp_path):
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, site_deck.options)
+    other = out / "scaling/tiny-card.html"
+    before = other.stat().st_mtime_ns
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
+    build_site(out, site_deck.docs, site_deck.options)
+    assert "Is three an odd number?" in (out / "masking/other-card.html").read_text()
+    assert other.stat().st_mtime_ns == before, "a page that does not show the edit is not written again"
+    index = json.loads((out / "search/search_index.json").read_text())
+    pages = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {"scaling/tiny-card.html", "masking/other-card.html"} <= pages, "the index keeps the pages not rendered"
+    assert any("Is three an odd number?" in doc["text"] for doc in index["docs"])
+    assert not any("Is three odd?" in doc["text"] for doc in index["docs"])
+    # A new title shows wherever the title is drawn: the Related list of the other card and the topic's page.
+    card.write_text(card.read_text().replace("title: Another card", "title: A renamed card"))
+    build_site(out, site_deck.docs, site_deck.options)
+    assert "A renamed card" in other.read_text() and "Another card" not in other.read_text()
+    assert "A renamed card" in (out / "masking/index.html").read_text()
+
+
+def test_pages_drawn_from_stored_html_equal_the_pages_rendered_afresh(site_deck, tmp_path):
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, site_deck.options)
+    fresh = _html_pages(out)
+    index = (out / "search/search_index.json").read_text()
+    assert len(list((out / ".quiz-render").glob("*.json"))) == len([p for p in fresh if p != "404.html"])
+    for name in (".quiz-pages.json", ".quiz-build-stamp"):  # a full build again, every page from the store
+        (out / name).unlink()
+    build_site(out, site_deck.docs, site_deck.options)
+    assert _html_pages(out) == fresh
+    assert (out / "search/search_index.json").read_text() == index
+
+
+def test_a_failed_build_is_followed_by_a_full_one(site_deck, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, site_deck.options)
+    assert (out / incremental.RECORD).is_file()
+
+    def killed(self) -> None:  # the build dies at its very end, before the record is written
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(incremental.RenderCache, "save", killed)
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
+    with pytest.raises(RuntimeError):
+        build_site(out, site_deck.docs, site_deck.options)
+    assert not (out / incremental.RECORD).is_file()
+    assert not incremental.can_build_dirty(out, site_deck.docs, site_build.inputs_digest(True))
+
+
+NAV = [
+    {"Home": "index.md"},
+    {
+        "Topics": [
+            {"Masking": [{"Masking": "masking/index.md"}, {"A": "masking/a.md"}, {"B": "masking/b.md"}]},
+            {"Scaling": [{"Scaling": "scaling/index.md"}, {"C": "scaling/c.md"}, {"D": "scaling/d.md"}]},
+        ]
+    },
+    {"Errata": "errata.md"},
+]
+
+
+def test_renaming_a_card_changes_the_navigation_of_its_topic_and_its_neighbours_only():
+    renamed = json.loads(json.dumps(NAV).replace('"D"', '"D, renamed"'))
+    before, after = incremental.nav_contexts(NAV), incremental.nav_contexts(renamed)
+    changed = {page for page in before if before[page] != after[page]}
+    # scaling/d.md's own page, its topic (the sidebar), and errata.md, whose footer names it as the previous page
+    assert changed == {"scaling/index.md", "scaling/c.md", "scaling/d.md", "errata.md"}
+    renamed_topic = json.loads(json.dumps(NAV).replace('"Scaling"', '"Scale"'))
+    assert incremental.nav_contexts(renamed_topic)["masking/a.md"] != before["masking/a.md"], "every sidebar"
+
+
+def test_merged_search_index_takes_rendered_pages_from_this_build_and_drops_removed_pages():
+    previous = {
+        "config": {},
+        "docs": [{"location": loc, "text": "old"} for loc in ("a.html", "a.html#x", "b.html", "c.html")],
+    }
+    current = {
+        "config": {"new": 1},
+        "docs": [{"location": "b.html", "text": "new"}, {"location": "b.html#y", "text": "new"}],
+    }
+    merged = incremental.merge_index(previous, current, rendered={"b.html"}, pages={"a.html", "b.html"})
+    assert [(d["location"], d["text"]) for d in merged["docs"]] == [
+        ("a.html", "old"),
+        ("a.html#x", "old"),
+        ("b.html", "new"),
+        ("b.html#y", "new"),
+    ]
+    assert merged["config"] == {"new": 1}
+    assert incremental.merge_index(None, current, {"b.html"}, {"b.html"}) == current
+
+
+def test_tags_page_lists_each_tag_with_its_cards_and_card_pages_link_to_it(site_deck):
+    generate(site_deck.docs, site_deck.options)
+    tags = (site_deck.docs / "tags.md").read_text()
+    assert '<h2 id="tag:arithmetic">' in tags and '<h2 id="tag:demo">' in tags
+    demo = tags[tags.index('id="tag:demo"') :]
+    assert "[A tiny card](scaling/tiny-card.md)" in demo and "[Another card](masking/other-card.md)" in demo
+    assert "[Another card]" not in tags[: tags.index('id="tag:demo"')], "only under the tags it carries"
+    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    assert '<a href="../tags.html#tag:arithmetic" class="md-tag">arithmetic</a>' in page

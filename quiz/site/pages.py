@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 
 from answers.evidence import EvidenceText
 from quiz.deck import Deck
@@ -182,6 +183,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         *([f"keywords: {json.dumps(card.keywords, ensure_ascii=False)}"] if card.keywords else []),
         "---",
         "",
+        *_tag_chips(card),
         f"# {_md(card.title)}",
         "",
         f'<p class="card-meta">{html.escape(card.topic.title)} · {card.difficulty.value} · '
@@ -295,7 +297,36 @@ def _short(text: str, limit: int = 100) -> str:
     return flat[: flat.rfind(" ", 0, limit - 1)].rstrip(",;:") + " …"
 
 
-TAGS_PAGE = "---\nsearch:\n  exclude: true\n---\n\n# Tags\n\n<!-- material/tags -->\n"
+def _tag_anchor(tag: str) -> str:
+    return "tag:" + "-".join(re.sub(r"[^\w\s-]", "", tag.lower()).split())
+
+
+def _tag_chips(card: Card) -> list[str]:
+    """The card's tags as links to the tags page, drawn as Material's tag chips. Written here rather than by
+    Material's tags plugin, whose listing needs every page read in the same build: an incremental build reads
+    only the pages that changed."""
+    if not card.tags:
+        return []
+    tags = os.path.relpath("tags.md", os.path.dirname(card_path(card))).replace(".md", ".html")
+    links = "".join(
+        f'<a href="{tags}#{_tag_anchor(tag)}" class="md-tag">{html.escape(tag)}</a>' for tag in sorted(card.tags)
+    )
+    return [f'<nav class="md-tags">{links}</nav>', ""]
+
+
+def tags_page(deck: Deck) -> str:
+    """Every tag with the cards that carry it, in the order of the tag's name."""
+    by_tag: dict[str, list[Card]] = {}
+    for card in deck:
+        for tag in card.tags:
+            by_tag.setdefault(tag, []).append(card)
+    parts = ["---", "search:", "  exclude: true", "---", "", "# Tags", ""]
+    for tag in sorted(by_tag, key=str.lower):
+        parts += [f'<h2 id="{_tag_anchor(tag)}"><span class="md-tag">{html.escape(tag)}</span></h2>', ""]
+        parts += [f"- [{_md(card.title)}]({card_path(card)})" for card in sorted(by_tag[tag], key=lambda c: c.title)]
+        parts.append("")
+    return "\n".join(parts)
+
 
 SELFTEST_INTRO = """\
 # Self-test

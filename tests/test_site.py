@@ -6,6 +6,7 @@ temporary folder that every test's cache links to.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import inspect
 import json
@@ -28,7 +29,7 @@ from quiz.site.sources import function_sources
 PITFALL_CARD = """\
 id: tiny-card
 title: A tiny card
-topic: scaling
+topic: scale
 difficulty: easy
 tags: [demo, arithmetic]
 question: What is one plus one, with $x^2$ in it?
@@ -159,8 +160,8 @@ def site_deck(deck_builder, katex_dir, tmp_path, monkeypatch):
 
 def test_every_card_gets_a_page_with_its_question_answer_and_evidence(site_deck):
     report = generate(site_deck.docs, site_deck.options)
-    assert {"scaling/tiny-card.md", "masking/other-card.md"} <= set(report.pages)
-    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    assert {"scale/tiny-card.md", "masking/other-card.md"} <= set(report.pages)
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
     assert "What is one plus one, with $x^2$ in it?" in page
     assert '??? success "Answer"\n\n    Two, since $1 + 1 &#61; 2$.' in page  # '=' as an entity (quiz.site.safe)
     assert "| [One plus one is two.](#claim-one_plus_one_is_two) | `2` | `= 2` | one minus one: `0` → fails" in page
@@ -171,16 +172,21 @@ def test_every_card_gets_a_page_with_its_question_answer_and_evidence(site_deck)
 def test_topic_index_and_navigation_cover_every_card(site_deck):
     report = generate(site_deck.docs, site_deck.options)
     (topics,) = [entry["Topics"] for entry in report.nav if "Topics" in entry]
-    assert {"Scaling": [{"Scaling": "scaling/index.md"}, {"A tiny card": "scaling/tiny-card.md"}]} in topics
-    assert "[A tiny card](tiny-card.md)" in (site_deck.docs / "scaling/index.md").read_text()
+    assert {
+        "Scale and parameters": [
+            {"Scale and parameters": "scale/index.md"},
+            {"A tiny card": "scale/tiny-card.md"},
+        ]
+    } in topics
+    assert "[A tiny card](tiny-card.md)" in (site_deck.docs / "scale/index.md").read_text()
 
 
 def test_errata_lists_every_pitfall_with_a_link_to_its_proof(site_deck):
     generate(site_deck.docs, site_deck.options)
     errata = (site_deck.docs / "errata.md").read_text()
     for myth, link in [
-        ("One plus one is eleven.", "scaling/tiny-card.md#claim-one_plus_one_is_two"),
-        ("Two times two is roughly four.", "scaling/tiny-card.md#claim-two_times_two_is_four"),
+        ("One plus one is eleven.", "scale/tiny-card.md#claim-one_plus_one_is_two"),
+        ("Two times two is roughly four.", "scale/tiny-card.md#claim-two_times_two_is_four"),
         ("Three is even.", "masking/other-card.md#claim-three_is_odd"),
     ]:
         assert f"> {myth}" in errata
@@ -189,6 +195,19 @@ def test_errata_lists_every_pitfall_with_a_link_to_its_proof(site_deck):
     # Grouped by topic (Masking before Scaling), and audit ids are never shown to a reader.
     assert errata.index("## Three is even.") < errata.index("## One plus one")
     assert "C7" not in errata and "C2" not in errata
+
+
+def test_errata_lists_a_statement_two_cards_refute_once_with_both(site_deck):
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(
+        card.read_text().replace("    proof: three_is_odd\n", "    audit: C7\n    proof: three_is_odd\n", 1)
+    )
+    generate(site_deck.docs, site_deck.options)
+    errata = (site_deck.docs / "errata.md").read_text()
+    assert "2 statements, 1 false and 1 imprecise" in errata
+    (row,) = [line for line in errata.splitlines() if line.startswith("| [Three is even.]")]
+    assert "masking/other-card.md#claim-three_is_odd" in row and "tiny-card.md#claim-one_plus_one_is_two" in row
+    assert errata.count("{ #erratum-") == 2
 
 
 def test_second_build_runs_no_proof_when_nothing_changed(site_deck):
@@ -240,7 +259,7 @@ def test_a_failed_proof_is_not_cached(site_deck):
 
 def test_page_shows_the_exact_source_of_each_claim_function(site_deck):
     generate(site_deck.docs, site_deck.options)
-    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
     spec = importlib.util.spec_from_file_location("tiny_for_source", site_deck.answers / "tiny_card.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -265,7 +284,7 @@ def test_figures_are_rendered_with_their_docstring_as_caption(site_deck):
     report = generate(site_deck.docs, site_deck.options)
     svg = site_deck.docs / "assets/figures/tiny-card/a_line.svg"
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
-    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
     assert "](../assets/figures/tiny-card/a_line.svg)" in page
     assert '<figcaption markdown="1">A straight line through the origin.</figcaption>' in page
     assert '!!! warning "Figure `that_breaks` failed"' in page and "RuntimeError: no data" in page
@@ -279,14 +298,14 @@ def test_self_test_page_inlines_every_card_with_rendered_markdown(site_deck):
     data = json.loads(inlined[1])
     assert {card["id"] for card in data} == {"tiny-card", "other-card"}
     tiny = next(card for card in data if card["id"] == "tiny-card")
-    assert tiny["url"] == "scaling/tiny-card.html"  # the offline build's page names, which work from a folder
+    assert tiny["url"] == "scale/tiny-card.html"  # the offline build's page names, which work from a folder
     assert '<span class="arithmatex">\\(x^2\\)</span>' in tiny["question"]
 
 
 def test_stale_pages_are_removed_when_a_card_goes(site_deck):
     generate(site_deck.docs, site_deck.options)
     (site_deck.questions / "masking/other-card.yaml").unlink()
-    card = site_deck.questions / "scaling/tiny-card.yaml"
+    card = site_deck.questions / "scale/tiny-card.yaml"
     card.write_text(card.read_text().replace("related: [other-card]", "related: []"))
     shutil.move(site_deck.answers / "other_card.py", site_deck.docs.parent / "other_card.py")
     report = generate(site_deck.docs, site_deck.options)
@@ -298,12 +317,12 @@ def test_strict_mkdocs_build_produces_a_page_per_card_and_a_search_index(site_de
     out = tmp_path / "out"
     report = build_site(out, site_deck.docs, site_deck.options, strict=True)
     assert report.cards == 2 and report.proved == 3
-    assert (out / "scaling/tiny-card.html").is_file()
+    assert (out / "scale/tiny-card.html").is_file()
     assert (out / "assets/katex/katex.min.js").is_file()
     index = json.loads((out / "search/search_index.json").read_text())
-    assert any(doc["location"].startswith("scaling/tiny-card.html") for doc in index["docs"])
+    assert any(doc["location"].startswith("scale/tiny-card.html") for doc in index["docs"])
     assert (out / "search/search_index.js").is_file(), "the offline plugin's copy of the index, for file://"
-    html = (out / "scaling/tiny-card.html").read_text()
+    html = (out / "scale/tiny-card.html").read_text()
     assert "fonts.googleapis.com" not in html and "cdn.jsdelivr" not in html and "unpkg.com" not in html
     assert "assets/vendor/iframe-worker/shim.js" in html
 
@@ -430,7 +449,7 @@ def _html_pages(out: Path) -> dict[str, bytes]:
 def test_editing_a_card_renders_its_page_and_leaves_the_others_untouched(site_deck, tmp_path):
     out = tmp_path / "out"
     build_site(out, site_deck.docs, site_deck.options)
-    other = out / "scaling/tiny-card.html"
+    other = out / "scale/tiny-card.html"
     before = other.stat().st_mtime_ns
     card = site_deck.questions / "masking/other-card.yaml"
     card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
@@ -439,7 +458,7 @@ def test_editing_a_card_renders_its_page_and_leaves_the_others_untouched(site_de
     assert other.stat().st_mtime_ns == before, "a page that does not show the edit is not written again"
     index = json.loads((out / "search/search_index.json").read_text())
     pages = {doc["location"].split("#")[0] for doc in index["docs"]}
-    assert {"scaling/tiny-card.html", "masking/other-card.html"} <= pages, "the index keeps the pages not rendered"
+    assert {"scale/tiny-card.html", "masking/other-card.html"} <= pages, "the index keeps the pages not rendered"
     assert any("Is three an odd number?" in doc["text"] for doc in index["docs"])
     assert not any("Is three odd?" in doc["text"] for doc in index["docs"])
     # A new title shows wherever the title is drawn: the Related list of the other card and the topic's page.
@@ -526,7 +545,57 @@ def test_tags_page_lists_each_tag_with_its_cards_and_card_pages_link_to_it(site_
     tags = (site_deck.docs / "tags.md").read_text()
     assert '<h2 id="tag:arithmetic">' in tags and '<h2 id="tag:demo">' in tags
     demo = tags[tags.index('id="tag:demo"') :]
-    assert "[A tiny card](scaling/tiny-card.md)" in demo and "[Another card](masking/other-card.md)" in demo
+    assert "[A tiny card](scale/tiny-card.md)" in demo and "[Another card](masking/other-card.md)" in demo
     assert "[Another card]" not in tags[: tags.index('id="tag:demo"')], "only under the tags it carries"
-    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
     assert '<a href="../tags.html#tag:arithmetic" class="md-tag">arithmetic</a>' in page
+
+
+EXERCISE = '''\
+"""Exercise add-one: a tiny exercise for the site tests."""
+
+from answers.exercises._kit import Misconception
+
+ID = "add-one"
+CARD = "tiny-card"
+DIFFICULTY = "easy"
+TITLE = "Add one"
+FUNCTION = "add_one"
+IMPORTS = ""
+
+
+def add_one(x: int) -> int:
+    """x plus one, for any int x."""
+    return x + 1
+
+
+def add_two(x: int) -> int:
+    return x + 2
+
+
+MISCONCEPTIONS = [
+    Misconception("two instead of one", add_two, "you add two", "tiny-card: one_plus_one_is_two"),
+]
+'''
+
+
+def test_an_exercise_gets_a_page_an_index_entry_and_a_link_from_its_card(site_deck, tmp_path):
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "add_one.py").write_text(EXERCISE)
+    options = dataclasses.replace(site_deck.options, exercises=folder)
+    report = generate(site_deck.docs, options)
+    assert {"exercises/index.md", "exercises/add-one.md"} <= set(report.pages)
+    page = (site_deck.docs / "exercises/add-one.md").read_text()
+    assert "quiz code start add-one\nquiz code check add_one.py" in page
+    assert "x plus one, for any int x." in page
+    assert "- **two instead of one**: you add two" in page
+    assert "(../scale/tiny-card.md#claim-one_plus_one_is_two)" in page, "the mistake links to the claim it breaks"
+    card = (site_deck.docs / "scale/tiny-card.md").read_text()
+    assert "## Implement it yourself\n\n- [Add one](../exercises/add-one.md)" in card
+    assert {
+        "Practice": [{"Exercises": [{"Exercises": "exercises/index.md"}, {"Add one": "exercises/add-one.md"}]}]
+    } in (report.nav)
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, options, strict=True)  # every link on the pages resolves
+    assert (out / "exercises/add-one.html").is_file()

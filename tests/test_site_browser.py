@@ -31,7 +31,7 @@ ARTIFACTS_ENV = "QUIZ_TEST_ARTIFACTS"
 # Real cards with real proofs, math and figures: the five that the five searches must find first, and two that
 # compete with them (LayerNorm's proof calls torch.sqrt; RoPE scaling mentions RoPE everywhere).
 CARDS = {
-    "sqrt-dk-scaling": "scaling",
+    "sqrt-dk-scaling": "attention-core",
     "causal-masking": "masking",
     "kv-cache-decoding": "inference",
     "rope-relative-rotation": "positional",
@@ -40,7 +40,7 @@ CARDS = {
     "layer-normalization": "sublayers",
     "rope-scaling-ntk-yarn": "positional",
 }
-CARD_URL = "scaling/sqrt-dk-scaling.html"
+CARD_URL = "attention-core/sqrt-dk-scaling.html"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from quiz.deck import Deck, load_deck
+from quiz.exercises import Exercise
 from quiz.models import Card, Topic
 from quiz.proofs import ProofCache
+from quiz.site.exercises import INDEX as EXERCISE_INDEX
+from quiz.site.exercises import deck_exercises, exercise_page, exercise_path
+from quiz.site.exercises import index_page as exercise_index
 from quiz.site.guide import guide_nav, guide_pages
 from quiz.site.katex import KATEX_FILES, fetch_iframe_worker, fetch_katex
 from quiz.site.options import STATIC_ASSETS, Options
@@ -103,11 +107,13 @@ class CardPages:
         self.folder = Path(cache) / "site-pages"
         self.code = _code_digest()
 
-    def card(self, card: Card, deck: Deck, proof: CardProof) -> str:
+    def card(self, card: Card, deck: Deck, proof: CardProof, exercises: tuple[tuple[str, str], ...] = ()) -> str:
         module = Path(deck.answers_dir) / f"{card.module}.py"
         related = [(o, deck.cards[o].title, deck.cards[o].topic.value) for o in card.related if o in deck.cards]
         digest = hashlib.sha256(self.code)
-        for part in (card.model_dump_json(), proof.key, repr(proof.claims), repr(proof.figures), repr(related)):
+        parts = (card.model_dump_json(), proof.key, repr(proof.claims), repr(proof.figures), repr(related))
+        parts += (repr(exercises),)
+        for part in parts:
             digest.update(part.encode() + b"\0")
         for path in (module, REFERENCE):
             digest.update(path.read_bytes() if path.is_file() else b"-")
@@ -120,7 +126,7 @@ class CardPages:
         except (OSError, ValueError):
             pass
         sources = function_sources(module) if module.is_file() else {}
-        page = card_page(card, deck, proof, sources)
+        page = card_page(card, deck, proof, sources, exercises)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             stored.write_text(json.dumps({"key": key, "page": page}, ensure_ascii=False), encoding="utf-8")
@@ -130,7 +136,12 @@ class CardPages:
 
 
 def _write_topics(
-    writer: Writer, deck: Deck, proofs: dict[str, CardProof], topics: list[Topic], pages: CardPages
+    writer: Writer,
+    deck: Deck,
+    proofs: dict[str, CardProof],
+    topics: list[Topic],
+    pages: CardPages,
+    exercises: list[Exercise],
 ) -> list[Any]:
     # Every entry has its title here, so a build that reads only the changed pages still names the others; the
     # topics sit in one group, so navigation.prune draws only the open topic's cards into a page.
@@ -140,14 +151,23 @@ def _write_topics(
         cards = sorted(deck.select(topic=topic.value), key=lambda c: (c.difficulty != "easy", c.title))
         writer.text(f"{topic.value}/index.md", topic_page(topic, cards, proofs))
         for card in cards:
-            writer.text(card_path(card), pages.card(card, deck, proofs[card.id]))
+            practise = tuple((e.title, exercise_path(e)) for e in exercises if e.card == card.id)
+            writer.text(card_path(card), pages.card(card, deck, proofs[card.id], practise))
             for figure in proofs[card.id].figures:
                 if "file" in figure:
                     data = (proofs[card.id].folder / figure["file"]).read_bytes()
                     writer.bytes(f"assets/figures/{card.id}/{figure['file']}", data)
         entries = [{topic.title: f"{topic.value}/index.md"}, *({_md(card.title): card_path(card)} for card in cards)]
         topic_nav.append({topic.title: entries})
-    return [*nav, {"Topics": topic_nav}, {"Errata": "errata.md"}, {"Self-test": "self-test.md"}, {"Tags": "tags.md"}]
+    nav.append({"Topics": topic_nav})
+    if exercises:
+        writer.text(EXERCISE_INDEX, exercise_index(exercises, deck))
+        for exercise in exercises:
+            writer.text(exercise_path(exercise), exercise_page(exercise, deck))
+        # inside a group of its own, so navigation.prune draws the exercises only into their own pages
+        entries = [{"Exercises": EXERCISE_INDEX}, *({_md(e.title): exercise_path(e)} for e in exercises)]
+        nav.append({"Practice": [{"Exercises": entries}]})
+    return [*nav, {"Errata": "errata.md"}, {"Self-test": "self-test.md"}, {"Tags": "tags.md"}]
 
 
 def generate(docs_dir: Path, options: Options | None = None, deck: Deck | None = None) -> Report:
@@ -159,7 +179,8 @@ def generate(docs_dir: Path, options: Options | None = None, deck: Deck | None =
     proofs, stats = prove_deck(deck, ProofCache(options.cache), options.workers)
     writer = Writer(docs_dir)
     topics = [topic for topic in Topic if any(card.topic == topic for card in deck)]
-    nav = _write_topics(writer, deck, proofs, topics, CardPages(options.cache))
+    exercises = deck_exercises(deck, options.exercises)
+    nav = _write_topics(writer, deck, proofs, topics, CardPages(options.cache), exercises)
     writer.text("errata.md", errata_page(deck, proofs))
     writer.text("self-test.md", selftest_page(selftest_data(deck)))
     writer.text("tags.md", tags_page(deck))

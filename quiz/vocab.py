@@ -8,7 +8,6 @@ from enum import StrEnum
 
 class Topic(StrEnum):
     ATTENTION_CORE = "attention-core"
-    SCALING = "scaling"
     MULTI_HEAD = "multi-head"
     POSITIONAL = "positional"
     MASKING = "masking"
@@ -31,7 +30,6 @@ class Topic(StrEnum):
 
 TOPIC_TITLES = {
     Topic.ATTENTION_CORE: "Attention core",
-    Topic.SCALING: "Scaling",
     Topic.MULTI_HEAD: "Multi-head attention",
     Topic.POSITIONAL: "Positional information",
     Topic.MASKING: "Masking and decoding",

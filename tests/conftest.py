@@ -65,7 +65,7 @@ def isolated_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 VALID_CARD = """\
 id: tiny-card
 title: A tiny card
-topic: scaling
+topic: scale
 difficulty: easy
 tags: [demo]
 question: What is one plus one?
@@ -104,7 +104,7 @@ class DeckBuilder:
         self.questions.mkdir()
         self.answers.mkdir()
 
-    def card(self, text: str = VALID_CARD, *, topic: str = "scaling", name: str | None = None) -> Path:
+    def card(self, text: str = VALID_CARD, *, topic: str = "scale", name: str | None = None) -> Path:
         text = textwrap.dedent(text)
         card_id = name or next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("id:"))
         path = self.questions / topic / f"{card_id}.yaml"

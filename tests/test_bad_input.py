@@ -30,7 +30,7 @@ class Case:
     seen_in: str = "stderr"  # "stderr": the first Error line; "claim": the failing claim's error; "output": a line
 
 
-def card(text: str, module: str = VALID_MODULE, name: str | None = None, topic: str = "scaling"):
+def card(text: str, module: str = VALID_MODULE, name: str | None = None, topic: str = "scale"):
     def setup(deck: DeckBuilder) -> list[str]:
         deck.card(text, name=name, topic=topic)
         deck.module(text=module)
@@ -57,7 +57,7 @@ def with_second_card(deck: DeckBuilder) -> list[str]:
 
 def duplicate_id(deck: DeckBuilder) -> list[str]:
     deck.card()
-    deck.card(replace("topic: scaling", "topic: masking"), topic="masking")
+    deck.card(replace("topic: scale", "topic: masking"), topic="masking")
     deck.module()
     return ["check", *deck_args(deck)]
 
@@ -65,7 +65,7 @@ def duplicate_id(deck: DeckBuilder) -> list[str]:
 def directory_as_card(deck: DeckBuilder) -> list[str]:
     deck.card()
     deck.module()
-    (deck.questions / "scaling" / "folder.yaml").mkdir()
+    (deck.questions / "scale" / "folder.yaml").mkdir()
     return ["check", *deck_args(deck)]
 
 
@@ -127,57 +127,57 @@ CASES = [
     Case(
         "YAML syntax error",
         card(VALID_CARD + "tags: [unclosed\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:15: YAML syntax error: did not find expected ',' or ']' [YAML001]",
+        "Error: questions/scale/tiny-card.yaml:15: YAML syntax error: did not find expected ',' or ']' [YAML001]",
     ),
     Case(
         "unknown field",
         card(VALID_CARD + "colour: blue\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its "
+        "Error: questions/scale/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its "
         "spelling [FIELD002]",
     ),
     Case(
         "missing field",
         card(replace("answer: Two.\n", "")),
-        "Error: questions/scaling/tiny-card.yaml:1: answer: required field is missing; add it [FIELD001]",
+        "Error: questions/scale/tiny-card.yaml:1: answer: required field is missing; add it [FIELD001]",
     ),
     Case(
         "badly formed id",
         card(replace("id: tiny-card", "id: Tiny_Card"), name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: id: must be lowercase words joined by hyphens, like "
+        "Error: questions/scale/tiny-card.yaml:1: id: must be lowercase words joined by hyphens, like "
         "'causal-masking' [FIELD003]",
     ),
     Case(
         "file name differs from the id",
         card(VALID_CARD, name="other-name"),
-        "Error: questions/scaling/other-name.yaml:1: id: 'tiny-card' differs from the file name; rename one to "
+        "Error: questions/scale/other-name.yaml:1: id: 'tiny-card' differs from the file name; rename one to "
         "match [CARD001]",
     ),
     Case(
         "card in the wrong topic folder",
         card(VALID_CARD, topic="masking"),
-        "Error: questions/masking/tiny-card.yaml:3: topic: 'scaling' but the card is in folder 'masking'; "
+        "Error: questions/masking/tiny-card.yaml:3: topic: 'scale' but the card is in folder 'masking'; "
         "move it or fix the topic [CARD002]",
     ),
     Case(
         "unknown difficulty",
         card(replace("difficulty: easy", "difficulty: trivial")),
-        "Error: questions/scaling/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
+        "Error: questions/scale/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
     ),
     Case(
         "two cards with one id",
         duplicate_id,
-        "Error: questions/scaling/tiny-card.yaml:1: id: 'tiny-card' is already used by "
+        "Error: questions/scale/tiny-card.yaml:1: id: 'tiny-card' is already used by "
         "questions/masking/tiny-card.yaml [CARD004]",
     ),
     Case(
         "a key given twice",
         card(VALID_CARD + "title: Another title\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: title: appears twice; keep one [YAML004]",
+        "Error: questions/scale/tiny-card.yaml:14: title: appears twice; keep one [YAML004]",
     ),
     Case(
         "claim names a function the module lacks",
         card(VALID_CARD, VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def _helper():")),
-        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: function 'two_times_two_is_four' is not "
+        "Error: questions/scale/tiny-card.yaml:13: claims.1.proof: function 'two_times_two_is_four' is not "
         "defined in answers/tiny_card.py [PROOF002]",
     ),
     Case(
@@ -185,27 +185,27 @@ CASES = [
         card(
             VALID_CARD, VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two_is_four():")
         ),
-        "Error: questions/scaling/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be "
+        "Error: questions/scale/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be "
         "annotated "
         "'-> Evidence' in answers/tiny_card.py [PROOF003]",
     ),
     Case(
         "claim names code outside the module",
         card(replace("proof: one_plus_one_is_two", "proof: os:system")),
-        "Error: questions/scaling/tiny-card.yaml:11: claims.0.proof: must be a Python function name, like "
+        "Error: questions/scale/tiny-card.yaml:11: claims.0.proof: must be a Python function name, like "
         "'mask_hides_only_the_future' [FIELD004]",
     ),
     Case(
         "card without its proof module",
         with_second_card,
-        "Error: questions/scaling/second-card.yaml:9: claims: proof module answers/second_card.py is missing "
+        "Error: questions/scale/second-card.yaml:9: claims: proof module answers/second_card.py is missing "
         "or "
         "unreadable; create it with the claim functions [PROOF001]",
     ),
     Case(
         "related card that does not exist",
         card(VALID_CARD + "related: [no-such-card]\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: related.0: no card 'no-such-card' in this deck [CARD005]",
+        "Error: questions/scale/tiny-card.yaml:14: related.0: no card 'no-such-card' in this deck [CARD005]",
     ),
     Case(
         "multiple choice without a right answer",
@@ -213,7 +213,7 @@ CASES = [
             VALID_CARD
             + "choices:\n  - text: Two\n    why: a\n  - text: Three\n    why: b\n  - text: Four\n    why: c\n"
         ),
-        "Error: questions/scaling/tiny-card.yaml:14: choices: need exactly one correct answer among 3 or more "
+        "Error: questions/scale/tiny-card.yaml:14: choices: need exactly one correct answer among 3 or more "
         "choices (found 0 of 3) [CARD009]",
     ),
     Case(
@@ -222,52 +222,52 @@ CASES = [
             VALID_CARD + "numeric:\n  - prompt: How many?\n    formula: no_such_formula\n    params: {n: [1]}\n"
             "    unit: count\n"
         ),
-        "Error: questions/scaling/tiny-card.yaml:16: numeric.0.formula: no formula 'no_such_formula' in "
+        "Error: questions/scale/tiny-card.yaml:16: numeric.0.formula: no formula 'no_such_formula' in "
         "answers/formulas [NUM001]",
     ),
     Case(
         "a list instead of a card",
         card("- just\n- a list\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list [YAML005]",
+        "Error: questions/scale/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list [YAML005]",
     ),
     Case(
         "bytes that are not UTF-8",
         non_utf8,
-        "Error: questions/scaling/tiny-card.yaml:1: file is not valid UTF-8 text; save it as UTF-8 [FILE003]",
+        "Error: questions/scale/tiny-card.yaml:1: file is not valid UTF-8 text; save it as UTF-8 [FILE003]",
     ),
     Case(
         "YAML alias bomb",
         card(VALID_CARD + "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: YAML anchors and aliases are not allowed in cards; write "
+        "Error: questions/scale/tiny-card.yaml:14: YAML anchors and aliases are not allowed in cards; write "
         "it out [YAML002]",
     ),
     Case(
         "YAML tag that builds a Python object",
         card(VALID_CARD + "x: !!python/object/apply:os.system ['ls']\n"),
-        "Error: questions/scaling/tiny-card.yaml:14: YAML syntax error: could not determine a constructor for "
+        "Error: questions/scale/tiny-card.yaml:14: YAML syntax error: could not determine a constructor for "
         "the "
         "tag 'tag:yaml.org,2002:python/object/apply:os.system' [YAML001]",
     ),
     Case(
         "a huge file",
         card(VALID_CARD + "# " + "x" * 300_000 + "\n"),
-        "Error: questions/scaling/tiny-card.yaml: is 293 KiB; a card must be under 256 KiB, split it [FILE002]",
+        "Error: questions/scale/tiny-card.yaml: is 293 KiB; a card must be under 256 KiB, split it [FILE002]",
     ),
     Case(
         "a folder where a card should be",
         directory_as_card,
-        "Error: questions/scaling/folder.yaml: is not a regular file; a card must be a .yaml file [FILE001]",
+        "Error: questions/scale/folder.yaml: is not a regular file; a card must be a .yaml file [FILE001]",
     ),
     Case(
         "an id reserved for a shared module",
         card(replace("id: tiny-card", "id: reference"), name="reference"),
-        "Error: questions/scaling/reference.yaml:1: id: 'reference' is reserved for a shared module; choose "
+        "Error: questions/scale/reference.yaml:1: id: 'reference' is reserved for a shared module; choose "
         "another id [CARD003]",
     ),
     Case(
         "a list used as a key",
         card("? [a, b]\n: c\n", name="tiny-card"),
-        "Error: questions/scaling/tiny-card.yaml:1: a key must be a plain word, not a list or mapping [YAML003]",
+        "Error: questions/scale/tiny-card.yaml:1: a key must be a plain word, not a list or mapping [YAML003]",
     ),
     # ---- decks, ids and options
     Case(

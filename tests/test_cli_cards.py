@@ -31,7 +31,7 @@ def test_list_shows_every_card(valid_deck, run):
 def test_list_json_is_machine_readable(valid_deck, run):
     rows = json.loads(run("list", "--json").stdout)
     assert rows == [
-        {"id": "tiny-card", "title": "A tiny card", "topic": "scaling", "difficulty": "easy", "tags": ["demo"]}
+        {"id": "tiny-card", "title": "A tiny card", "topic": "scale", "difficulty": "easy", "tags": ["demo"]}
     ]
 
 
@@ -101,8 +101,8 @@ def test_check_prints_one_error_line_per_problem_and_exits_1(deck_builder, run):
     result = run("check")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "Error: questions/scaling/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
-        "Error: questions/scaling/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its "
+        "Error: questions/scale/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
+        "Error: questions/scale/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its "
         "spelling [FIELD002]",
     ]
     assert "Traceback" not in result.output

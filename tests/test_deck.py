@@ -20,28 +20,28 @@ def test_yaml_syntax_error_names_the_line(deck_builder, problems_of):
     deck_builder.card(VALID_CARD + "tags: [unclosed\n", name="tiny-card")
     deck_builder.module()
     [line] = problems_of()
-    assert line.startswith("questions/scaling/tiny-card.yaml:15: YAML syntax error: ") and line.endswith(" [YAML001]")
+    assert line.startswith("questions/scale/tiny-card.yaml:15: YAML syntax error: ") and line.endswith(" [YAML001]")
 
 
 def test_unknown_field_is_reported_with_its_line(deck_builder, problems_of):
     deck_builder.card(VALID_CARD + "colour: blue\n")
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its spelling [FIELD002]"
+        "questions/scale/tiny-card.yaml:14: colour: unknown field 'colour'; remove it or fix its spelling [FIELD002]"
     ]
 
 
 def test_missing_required_field_points_at_the_card(deck_builder, problems_of):
     deck_builder.card(with_line("answer: Two.\n", ""))
     deck_builder.module()
-    assert problems_of() == ["questions/scaling/tiny-card.yaml:1: answer: required field is missing; add it [FIELD001]"]
+    assert problems_of() == ["questions/scale/tiny-card.yaml:1: answer: required field is missing; add it [FIELD001]"]
 
 
 def test_missing_nested_field_points_at_its_parent_line(deck_builder, problems_of):
     deck_builder.card(with_line("    proof: two_times_two_is_four\n", ""))
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:12: claims.1.proof: required field is missing; add it [FIELD001]",
+        "questions/scale/tiny-card.yaml:12: claims.1.proof: required field is missing; add it [FIELD001]",
     ]
 
 
@@ -49,7 +49,7 @@ def test_badly_formed_id_says_what_an_id_looks_like(deck_builder, problems_of):
     deck_builder.card(with_line("id: tiny-card", "id: Tiny_Card"), name="tiny-card")
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:1: id: must be lowercase words joined by hyphens, like "
+        "questions/scale/tiny-card.yaml:1: id: must be lowercase words joined by hyphens, like "
         "'causal-masking' [FIELD003]"
     ]
 
@@ -58,7 +58,7 @@ def test_file_name_must_equal_the_id(deck_builder, problems_of):
     deck_builder.card(name="other-name")
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/other-name.yaml:1: id: 'tiny-card' differs from the file name; rename one to match [CARD001]"
+        "questions/scale/other-name.yaml:1: id: 'tiny-card' differs from the file name; rename one to match [CARD001]"
     ]
 
 
@@ -66,25 +66,25 @@ def test_topic_must_match_the_folder(deck_builder, problems_of):
     deck_builder.card(topic="masking")
     deck_builder.module()
     assert problems_of() == [
-        "questions/masking/tiny-card.yaml:3: topic: 'scaling' but the card is in folder 'masking'; "
+        "questions/masking/tiny-card.yaml:3: topic: 'scale' but the card is in folder 'masking'; "
         "move it or fix the topic [CARD002]"
     ]
 
 
 def test_unknown_topic_lists_the_allowed_ones(deck_builder, problems_of):
-    deck_builder.card(with_line("topic: scaling", "topic: vibes"), topic="vibes")
+    deck_builder.card(with_line("topic: scale", "topic: vibes"), topic="vibes")
     deck_builder.module()
     [line] = problems_of()
-    assert line.startswith("questions/vibes/tiny-card.yaml:3: topic: input should be 'attention-core', 'scaling'")
+    assert line.startswith("questions/vibes/tiny-card.yaml:3: topic: input should be 'attention-core', 'multi-head'")
     assert line.endswith(" [FIELD006]")
 
 
 def test_ids_must_be_unique_across_folders(deck_builder, problems_of):
-    deck_builder.card(topic="scaling")
-    deck_builder.card(with_line("topic: scaling", "topic: masking"), topic="masking")
+    deck_builder.card(topic="scale")
+    deck_builder.card(with_line("topic: scale", "topic: masking"), topic="masking")
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:1: id: 'tiny-card' is already used by "
+        "questions/scale/tiny-card.yaml:1: id: 'tiny-card' is already used by "
         "questions/masking/tiny-card.yaml [CARD004]"
     ]
 
@@ -96,7 +96,7 @@ def test_claim_must_name_a_function_of_the_module(deck_builder, problems_of):
         "answers/tiny_card.py:6: one_plus_one_is_two: returns Evidence but card 'tiny-card' names no claim "
         "for it; "
         "add one or remove it [PROOF004]",
-        "questions/scaling/tiny-card.yaml:11: claims.0.proof: function 'one_plus_one_is_three' is not defined "
+        "questions/scale/tiny-card.yaml:11: claims.0.proof: function 'one_plus_one_is_three' is not defined "
         "in "
         "answers/tiny_card.py [PROOF002]",
     ]
@@ -108,7 +108,7 @@ def test_claim_function_must_be_annotated_to_return_evidence(deck_builder, probl
         text=VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two_is_four():")
     )
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be annotated "
+        "questions/scale/tiny-card.yaml:13: claims.1.proof: 'two_times_two_is_four' must be annotated "
         "'-> Evidence' in answers/tiny_card.py [PROOF003]"
     ]
 
@@ -116,7 +116,7 @@ def test_claim_function_must_be_annotated_to_return_evidence(deck_builder, probl
 def test_card_without_a_proof_module_is_reported(valid_deck, problems_of):
     valid_deck.card(with_line("id: tiny-card", "id: second-card"), name="second-card")
     assert problems_of() == [
-        "questions/scaling/second-card.yaml:9: claims: proof module answers/second_card.py is missing or "
+        "questions/scale/second-card.yaml:9: claims: proof module answers/second_card.py is missing or "
         "unreadable; create it with the claim functions [PROOF001]"
     ]
 
@@ -140,7 +140,7 @@ def test_related_ids_must_exist(deck_builder, problems_of):
     deck_builder.card(VALID_CARD + "related: [no-such-card]\n")
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:14: related.0: no card 'no-such-card' in this deck [CARD005]"
+        "questions/scale/tiny-card.yaml:14: related.0: no card 'no-such-card' in this deck [CARD005]"
     ]
 
 
@@ -152,7 +152,7 @@ def test_pitfall_must_name_one_of_the_cards_claims(deck_builder, problems_of):
     deck_builder.card(VALID_CARD + pitfall)
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:18: pitfalls.0.proof: 'not_a_claim' is not one of this card's "
+        "questions/scale/tiny-card.yaml:18: pitfalls.0.proof: 'not_a_claim' is not one of this card's "
         "claims; "
         "name one of them [CARD008]"
     ]
@@ -163,11 +163,11 @@ def test_choices_need_one_correct_answer_and_a_reason_for_each_wrong_one(deck_bu
     deck_builder.card(VALID_CARD + choices)
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:14: choices: need exactly one correct answer among 3 or more choices "
+        "questions/scale/tiny-card.yaml:14: choices: need exactly one correct answer among 3 or more choices "
         "(found 0 of 3) [CARD009]",
-        "questions/scaling/tiny-card.yaml:15: choices.0.why: a wrong choice needs a 'why' saying what is wrong "
+        "questions/scale/tiny-card.yaml:15: choices.0.why: a wrong choice needs a 'why' saying what is wrong "
         "with it [CARD010]",
-        "questions/scaling/tiny-card.yaml:18: choices.2.why: a wrong choice needs a 'why' saying what is wrong "
+        "questions/scale/tiny-card.yaml:18: choices.2.why: a wrong choice needs a 'why' saying what is wrong "
         "with it [CARD010]",
     ]
 
@@ -175,7 +175,7 @@ def test_choices_need_one_correct_answer_and_a_reason_for_each_wrong_one(deck_bu
 def test_duplicate_yaml_keys_are_not_silently_dropped(deck_builder, problems_of):
     deck_builder.card(VALID_CARD + "title: A second title\n")
     deck_builder.module()
-    assert problems_of() == ["questions/scaling/tiny-card.yaml:14: title: appears twice; keep one [YAML004]"]
+    assert problems_of() == ["questions/scale/tiny-card.yaml:14: title: appears twice; keep one [YAML004]"]
 
 
 def test_numeric_question_must_use_a_known_formula_and_its_arguments(deck_builder, problems_of):
@@ -191,10 +191,10 @@ def test_numeric_question_must_use_a_known_formula_and_its_arguments(deck_builde
     formulas.mkdir()
     (formulas / "attention.py").write_text("def attention_score_count(tokens, causal=False):\n    return tokens\n")
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:17: numeric.0.params.colour: 'attention_score_count' takes no "
+        "questions/scale/tiny-card.yaml:17: numeric.0.params.colour: 'attention_score_count' takes no "
         "argument "
         "'colour' [NUM002]",
-        "questions/scaling/tiny-card.yaml:20: numeric.1.formula: no formula 'no_such_formula' in "
+        "questions/scale/tiny-card.yaml:20: numeric.1.formula: no formula 'no_such_formula' in "
         "answers/formulas [NUM001]",
     ]
 
@@ -207,21 +207,21 @@ def test_numeric_prompt_placeholders_must_be_parameters(deck_builder, problems_o
     deck_builder.card(VALID_CARD + numeric)
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:15: numeric.0: prompt uses {heads} but params do not define it [NUM003]"
+        "questions/scale/tiny-card.yaml:15: numeric.0: prompt uses {heads} but params do not define it [NUM003]"
     ]
 
 
 def test_a_card_that_is_not_a_mapping_is_reported(deck_builder, problems_of):
     deck_builder.card("- just\n- a list\n", name="tiny-card")
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list [YAML005]"
+        "questions/scale/tiny-card.yaml:1: a card must be a YAML mapping of fields, found a list [YAML005]"
     ]
 
 
 def test_an_empty_file_is_reported(deck_builder, problems_of):
     deck_builder.card("", name="tiny-card")
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:1: a card must be a YAML mapping of fields, found an empty file [YAML005]"
+        "questions/scale/tiny-card.yaml:1: a card must be a YAML mapping of fields, found an empty file [YAML005]"
     ]
 
 
@@ -229,7 +229,7 @@ def test_non_utf8_bytes_are_reported(deck_builder, problems_of):
     path = deck_builder.card(name="tiny-card")
     path.write_bytes(b"id: tiny-card\ntitle: caf\xe9\n")
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:1: file is not valid UTF-8 text; save it as UTF-8 [FILE003]"
+        "questions/scale/tiny-card.yaml:1: file is not valid UTF-8 text; save it as UTF-8 [FILE003]"
     ]
 
 
@@ -258,8 +258,8 @@ def test_every_problem_in_every_file_is_reported_at_once(deck_builder, problems_
     deck_builder.module("second_card")
     lines = problems_of()
     assert lines == [
-        "questions/scaling/second-card.yaml:1: title: required field is missing; add it [FIELD001]",
-        "questions/scaling/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
+        "questions/scale/second-card.yaml:1: title: required field is missing; add it [FIELD001]",
+        "questions/scale/tiny-card.yaml:4: difficulty: input should be 'easy', 'medium' or 'hard' [FIELD006]",
     ]
 
 
@@ -282,7 +282,7 @@ def test_yaml_alias_bomb_is_refused_quickly(deck_builder, problems_of):
     deck_builder.card(VALID_CARD + "\n".join(levels) + "\n")
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:14: YAML anchors and aliases are not allowed in cards; write it out [YAML002]"
+        "questions/scale/tiny-card.yaml:14: YAML anchors and aliases are not allowed in cards; write it out [YAML002]"
     ]
 
 
@@ -290,7 +290,7 @@ def test_yaml_tags_that_construct_objects_are_refused(deck_builder, problems_of)
     deck_builder.card(VALID_CARD + "title2: !!python/object/apply:os.system ['echo hi']\n")
     deck_builder.module()
     [line] = problems_of()
-    assert line.startswith("questions/scaling/tiny-card.yaml:14: YAML syntax error: could not determine a constructor")
+    assert line.startswith("questions/scale/tiny-card.yaml:14: YAML syntax error: could not determine a constructor")
     assert line.endswith(" [YAML001]")
 
 
@@ -298,28 +298,27 @@ def test_a_huge_file_is_refused_before_parsing(deck_builder, problems_of):
     deck_builder.card(VALID_CARD + "# " + "x" * 300_000 + "\n")
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml: is 293 KiB; a card must be under 256 KiB, split it [FILE002]"
+        "questions/scale/tiny-card.yaml: is 293 KiB; a card must be under 256 KiB, split it [FILE002]"
     ]
 
 
 def test_a_directory_named_like_a_card_is_reported(valid_deck, problems_of):
-    (valid_deck.questions / "scaling" / "folder.yaml").mkdir()
+    (valid_deck.questions / "scale" / "folder.yaml").mkdir()
     assert problems_of() == [
-        "questions/scaling/folder.yaml: is not a regular file; a card must be a .yaml file [FILE001]"
+        "questions/scale/folder.yaml: is not a regular file; a card must be a .yaml file [FILE001]"
     ]
 
 
 def test_a_broken_symlink_card_is_reported(valid_deck, problems_of):
-    (valid_deck.questions / "scaling" / "loop.yaml").symlink_to("loop.yaml")
+    (valid_deck.questions / "scale" / "loop.yaml").symlink_to("loop.yaml")
     [line] = problems_of()
-    assert line.startswith("questions/scaling/loop.yaml: ")
+    assert line.startswith("questions/scale/loop.yaml: ")
 
 
 def test_ids_of_shared_modules_are_reserved(deck_builder, problems_of):
     deck_builder.card(with_line("id: tiny-card", "id: reference"), name="reference")
     assert problems_of() == [
-        "questions/scaling/reference.yaml:1: id: 'reference' is reserved for a shared module; choose another id "
-        "[CARD003]"
+        "questions/scale/reference.yaml:1: id: 'reference' is reserved for a shared module; choose another id [CARD003]"
     ]
 
 
@@ -327,7 +326,7 @@ def test_a_claim_cannot_name_a_module_path_or_dotted_escape(deck_builder, proble
     deck_builder.card(with_line("proof: one_plus_one_is_two", "proof: os:system"))
     deck_builder.module()
     assert problems_of()[-1] == (
-        "questions/scaling/tiny-card.yaml:11: claims.0.proof: must be a Python function name, "
+        "questions/scale/tiny-card.yaml:11: claims.0.proof: must be a Python function name, "
         "like 'mask_hides_only_the_future' [FIELD004]"
     )
 
@@ -335,7 +334,7 @@ def test_a_claim_cannot_name_a_module_path_or_dotted_escape(deck_builder, proble
 def test_a_complex_yaml_key_is_refused(deck_builder, problems_of):
     deck_builder.card("? [a, b]\n: c\n", name="tiny-card")
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:1: a key must be a plain word, not a list or mapping [YAML003]"
+        "questions/scale/tiny-card.yaml:1: a key must be a plain word, not a list or mapping [YAML003]"
     ]
 
 
@@ -343,6 +342,6 @@ def test_a_field_name_with_a_newline_is_shown_on_one_line(deck_builder, problems
     deck_builder.card(VALID_CARD + '"bad\\nkey": 1\n')
     deck_builder.module()
     assert problems_of() == [
-        "questions/scaling/tiny-card.yaml:14: bad\\nkey: unknown field 'bad\\nkey'; remove it or fix its "
+        "questions/scale/tiny-card.yaml:14: bad\\nkey: unknown field 'bad\\nkey'; remove it or fix its "
         "spelling [FIELD002]"
     ]

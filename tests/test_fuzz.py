@@ -32,7 +32,7 @@ REAL_CARDS = sorted(p.read_text(encoding="utf-8") for p in DEFAULT_QUESTIONS.glo
 _workdir = tempfile.TemporaryDirectory()
 DECK = Path(_workdir.name) / "questions"
 ANSWERS = Path(_workdir.name) / "answers"
-CARD = DECK / "scaling" / "fuzzed-card.yaml"
+CARD = DECK / "scale" / "fuzzed-card.yaml"
 CARD.parent.mkdir(parents=True)
 ANSWERS.mkdir()
 (ANSWERS / "fuzzed_card.py").write_text(VALID_MODULE, encoding="utf-8")

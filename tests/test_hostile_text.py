@@ -153,7 +153,7 @@ def test_an_editor_lock_file_beside_a_card_is_not_part_of_the_deck(deck_builder)
 
     deck_builder.card()
     deck_builder.module()
-    os.symlink("user@host.4242:1700000000", deck_builder.questions / "scaling" / ".#tiny-card.yaml")
+    os.symlink("user@host.4242:1700000000", deck_builder.questions / "scale" / ".#tiny-card.yaml")
     os.symlink("user@host.4242:1700000000", deck_builder.answers / ".#tiny_card.py")
     assert [c.id for c in load_index(deck_builder.questions, deck_builder.answers)] == ["tiny-card"]
     assert list(load_deck(deck_builder.questions, deck_builder.answers).cards) == ["tiny-card"]
@@ -192,7 +192,7 @@ def test_the_site_pages_carry_no_html_from_the_deck(deck_builder):
     assert "<script" not in data["answer"] and "alert(1)" in data["answer"]
     from quiz.models import Topic
 
-    page = topic_page(Topic("scaling"), list(deck), {"tiny-card": _no_proof(deck)})
+    page = topic_page(Topic("scale"), list(deck), {"tiny-card": _no_proof(deck)})
     assert "<img" not in page
 
 

@@ -53,7 +53,7 @@ CLAIMS = {
 def _deck(deck_builder, claims: dict[str, tuple[str, str | None]]) -> None:
     listed = "".join(f"  - statement: It {name}.\n    proof: {name}\n" for name in claims)
     deck_builder.card(
-        "id: tiny-card\ntitle: A tiny card\ntopic: scaling\ndifficulty: easy\ntags: [demo]\n"
+        "id: tiny-card\ntitle: A tiny card\ntopic: scale\ndifficulty: easy\ntags: [demo]\n"
         "question: What?\nanswer: That.\nexplanation: Because.\nclaims:\n" + listed
     )
     functions = "".join(f"\n\ndef {name}() -> Evidence:\n{body}\n" for name, (body, _) in claims.items())

@@ -274,12 +274,12 @@ def test_stats_reports_reviews_accuracy_retention_mastery_and_a_week_forecast(en
     first = take_masking_choice(env)
     wrong = letter_of(first.output, masking_choices()[1])
     take_masking_choice(env, wrong + "\n\n")
-    run("take", "--questions", str(env.deck), "--topic", "scaling", "--type", "numeric", input="2 GiB\n\n")
+    run("take", "--questions", str(env.deck), "--topic", "attention-core", "--type", "numeric", input="2 GiB\n\n")
     data = json.loads(run("stats", "--json", "--questions", str(env.deck)).output)
     assert data["reviews"] == 2 and data["seen"] == 2 and data["accuracy"] == 0.5
     by_topic = {t["topic"]: t for t in data["topics"]}
-    assert by_topic["masking"]["accuracy"] == 0.0 and by_topic["scaling"]["accuracy"] == 1.0
-    assert 0 < by_topic["scaling"]["mastery"] <= 1
+    assert by_topic["masking"]["accuracy"] == 0.0 and by_topic["attention-core"]["accuracy"] == 1.0
+    assert 0 < by_topic["attention-core"]["mastery"] <= 1
     assert len(data["forecast"]) == 7 and data["forecast"][0] == {"date": "2026-03-02", "due": 2}
     text = run("stats", "--questions", str(env.deck)).output
     assert "Masking and decoding" in text and "Due:" in text
@@ -292,7 +292,7 @@ def test_interview_balances_topics(tmp_path, monkeypatch):
     monkeypatch.setenv("QUIZ_CACHE_DIR", str(tmp_path / "cache"))
     cards = load_index(write_deck(tmp_path / "deck"))
     interview = plan_interview(cards, minutes=10, seed=random.randrange(1000))
-    assert sorted(a.question.card.topic for a in interview.planned) == ["masking", "scaling"]
+    assert sorted(a.question.card.topic for a in interview.planned) == ["attention-core", "masking"]
     assert interview.planned[0].open  # an interview opens with an open question
 
 

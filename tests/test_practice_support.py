@@ -11,7 +11,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXEMPLARS = {
-    "scaling": PROJECT / "questions" / "scaling" / "sqrt-dk-scaling.yaml",
+    "attention-core": PROJECT / "questions" / "attention-core" / "sqrt-dk-scaling.yaml",
     "masking": PROJECT / "questions" / "masking" / "causal-masking.yaml",
 }
 
@@ -39,7 +39,7 @@ def write_deck(root: Path, numeric: str | None = FIXED_NUMERIC) -> Path:
     """A deck in ``root``: sqrt-dk-scaling (with ``numeric`` appended) and causal-masking."""
     for topic, source in EXEMPLARS.items():
         text = re.sub(r"^related:.*$", "related: []", source.read_text(encoding="utf-8"), flags=re.M)
-        if topic == "scaling" and numeric:
+        if topic == "attention-core" and numeric:
             text = text.rstrip("\n") + "\n" + numeric
         (root / topic).mkdir(parents=True, exist_ok=True)
         (root / topic / source.name).write_text(text, encoding="utf-8")
@@ -81,7 +81,7 @@ def titles() -> tuple[str, str]:
     """(masking card title, scaling card title), as far as a terminal renders them the same."""
     import yaml
 
-    scaling = yaml.safe_load(EXEMPLARS["scaling"].read_text(encoding="utf-8"))
+    scaling = yaml.safe_load(EXEMPLARS["attention-core"].read_text(encoding="utf-8"))
     return masking_card()["title"][:14], scaling["title"][:14]
 
 

@@ -6,6 +6,7 @@ temporary folder that every test's cache links to.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import inspect
 import json
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 from quiz.cli import main
 from quiz.proofs import key as proof_key_module
 from quiz.proofs import proof_key
-from quiz.site import Options, build_site, generate
+from quiz.site import Options, build_site, generate, incremental
 from quiz.site import build as site_build
 from quiz.site.katex import fetch_katex
 from quiz.site.safe import inline_html as _inline_html
@@ -28,7 +29,7 @@ from quiz.site.sources import function_sources
 PITFALL_CARD = """\
 id: tiny-card
 title: A tiny card
-topic: scaling
+topic: scale
 difficulty: easy
 tags: [demo, arithmetic]
 question: What is one plus one, with $x^2$ in it?
@@ -159,8 +160,8 @@ def site_deck(deck_builder, katex_dir, tmp_path, monkeypatch):
 
 def test_every_card_gets_a_page_with_its_question_answer_and_evidence(site_deck):
     report = generate(site_deck.docs, site_deck.options)
-    assert {"scaling/tiny-card.md", "masking/other-card.md"} <= set(report.pages)
-    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    assert {"scale/tiny-card.md", "masking/other-card.md"} <= set(report.pages)
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
     assert "What is one plus one, with $x^2$ in it?" in page
     assert '??? success "Answer"\n\n    Two, since $1 + 1 &#61; 2$.' in page  # '=' as an entity (quiz.site.safe)
     assert "| [One plus one is two.](#claim-one_plus_one_is_two) | `2` | `= 2` | one minus one: `0` → fails" in page
@@ -170,16 +171,22 @@ def test_every_card_gets_a_page_with_its_question_answer_and_evidence(site_deck)
 
 def test_topic_index_and_navigation_cover_every_card(site_deck):
     report = generate(site_deck.docs, site_deck.options)
-    assert {"Scaling": ["scaling/index.md", "scaling/tiny-card.md"]} in report.nav
-    assert "[A tiny card](tiny-card.md)" in (site_deck.docs / "scaling/index.md").read_text()
+    (topics,) = [entry["Topics"] for entry in report.nav if "Topics" in entry]
+    assert {
+        "Scale and parameters": [
+            {"Scale and parameters": "scale/index.md"},
+            {"A tiny card": "scale/tiny-card.md"},
+        ]
+    } in topics
+    assert "[A tiny card](tiny-card.md)" in (site_deck.docs / "scale/index.md").read_text()
 
 
 def test_errata_lists_every_pitfall_with_a_link_to_its_proof(site_deck):
     generate(site_deck.docs, site_deck.options)
     errata = (site_deck.docs / "errata.md").read_text()
     for myth, link in [
-        ("One plus one is eleven.", "scaling/tiny-card.md#claim-one_plus_one_is_two"),
-        ("Two times two is roughly four.", "scaling/tiny-card.md#claim-two_times_two_is_four"),
+        ("One plus one is eleven.", "scale/tiny-card.md#claim-one_plus_one_is_two"),
+        ("Two times two is roughly four.", "scale/tiny-card.md#claim-two_times_two_is_four"),
         ("Three is even.", "masking/other-card.md#claim-three_is_odd"),
     ]:
         assert f"> {myth}" in errata
@@ -188,6 +195,19 @@ def test_errata_lists_every_pitfall_with_a_link_to_its_proof(site_deck):
     # Grouped by topic (Masking before Scaling), and audit ids are never shown to a reader.
     assert errata.index("## Three is even.") < errata.index("## One plus one")
     assert "C7" not in errata and "C2" not in errata
+
+
+def test_errata_lists_a_statement_two_cards_refute_once_with_both(site_deck):
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(
+        card.read_text().replace("    proof: three_is_odd\n", "    audit: C7\n    proof: three_is_odd\n", 1)
+    )
+    generate(site_deck.docs, site_deck.options)
+    errata = (site_deck.docs / "errata.md").read_text()
+    assert "2 statements, 1 false and 1 imprecise" in errata
+    (row,) = [line for line in errata.splitlines() if line.startswith("| [Three is even.]")]
+    assert "masking/other-card.md#claim-three_is_odd" in row and "tiny-card.md#claim-one_plus_one_is_two" in row
+    assert errata.count("{ #erratum-") == 2
 
 
 def test_second_build_runs_no_proof_when_nothing_changed(site_deck):
@@ -239,7 +259,7 @@ def test_a_failed_proof_is_not_cached(site_deck):
 
 def test_page_shows_the_exact_source_of_each_claim_function(site_deck):
     generate(site_deck.docs, site_deck.options)
-    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
     spec = importlib.util.spec_from_file_location("tiny_for_source", site_deck.answers / "tiny_card.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -264,7 +284,7 @@ def test_figures_are_rendered_with_their_docstring_as_caption(site_deck):
     report = generate(site_deck.docs, site_deck.options)
     svg = site_deck.docs / "assets/figures/tiny-card/a_line.svg"
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
-    page = (site_deck.docs / "scaling/tiny-card.md").read_text()
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
     assert "](../assets/figures/tiny-card/a_line.svg)" in page
     assert '<figcaption markdown="1">A straight line through the origin.</figcaption>' in page
     assert '!!! warning "Figure `that_breaks` failed"' in page and "RuntimeError: no data" in page
@@ -278,14 +298,14 @@ def test_self_test_page_inlines_every_card_with_rendered_markdown(site_deck):
     data = json.loads(inlined[1])
     assert {card["id"] for card in data} == {"tiny-card", "other-card"}
     tiny = next(card for card in data if card["id"] == "tiny-card")
-    assert tiny["url"] == "scaling/tiny-card.html"  # the offline build's page names, which work from a folder
+    assert tiny["url"] == "scale/tiny-card.html"  # the offline build's page names, which work from a folder
     assert '<span class="arithmatex">\\(x^2\\)</span>' in tiny["question"]
 
 
 def test_stale_pages_are_removed_when_a_card_goes(site_deck):
     generate(site_deck.docs, site_deck.options)
     (site_deck.questions / "masking/other-card.yaml").unlink()
-    card = site_deck.questions / "scaling/tiny-card.yaml"
+    card = site_deck.questions / "scale/tiny-card.yaml"
     card.write_text(card.read_text().replace("related: [other-card]", "related: []"))
     shutil.move(site_deck.answers / "other_card.py", site_deck.docs.parent / "other_card.py")
     report = generate(site_deck.docs, site_deck.options)
@@ -297,12 +317,12 @@ def test_strict_mkdocs_build_produces_a_page_per_card_and_a_search_index(site_de
     out = tmp_path / "out"
     report = build_site(out, site_deck.docs, site_deck.options, strict=True)
     assert report.cards == 2 and report.proved == 3
-    assert (out / "scaling/tiny-card.html").is_file()
+    assert (out / "scale/tiny-card.html").is_file()
     assert (out / "assets/katex/katex.min.js").is_file()
     index = json.loads((out / "search/search_index.json").read_text())
-    assert any(doc["location"].startswith("scaling/tiny-card.html") for doc in index["docs"])
+    assert any(doc["location"].startswith("scale/tiny-card.html") for doc in index["docs"])
     assert (out / "search/search_index.js").is_file(), "the offline plugin's copy of the index, for file://"
-    html = (out / "scaling/tiny-card.html").read_text()
+    html = (out / "scale/tiny-card.html").read_text()
     assert "fonts.googleapis.com" not in html and "cdn.jsdelivr" not in html and "unpkg.com" not in html
     assert "assets/vendor/iframe-worker/shim.js" in html
 
@@ -417,3 +437,165 @@ def test_card_page_folds_in_the_reference_functions_it_uses(site_deck):
     page = (site_deck.docs / "masking/other-card.md").read_text()
     assert '??? abstract "From answers/reference.py: `causal_mask`"' in page
     assert "    def causal_mask(" in page
+
+
+# ---- Incremental builds (quiz.site.incremental)
+
+
+def _html_pages(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.html"))}
+
+
+def test_editing_a_card_renders_its_page_and_leaves_the_others_untouched(site_deck, tmp_path):
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, site_deck.options)
+    other = out / "scale/tiny-card.html"
+    before = other.stat().st_mtime_ns
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
+    build_site(out, site_deck.docs, site_deck.options)
+    assert "Is three an odd number?" in (out / "masking/other-card.html").read_text()
+    assert other.stat().st_mtime_ns == before, "a page that does not show the edit is not written again"
+    index = json.loads((out / "search/search_index.json").read_text())
+    pages = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {"scale/tiny-card.html", "masking/other-card.html"} <= pages, "the index keeps the pages not rendered"
+    assert any("Is three an odd number?" in doc["text"] for doc in index["docs"])
+    assert not any("Is three odd?" in doc["text"] for doc in index["docs"])
+    # A new title shows wherever the title is drawn: the Related list of the other card and the topic's page.
+    card.write_text(card.read_text().replace("title: Another card", "title: A renamed card"))
+    build_site(out, site_deck.docs, site_deck.options)
+    assert "A renamed card" in other.read_text() and "Another card" not in other.read_text()
+    assert "A renamed card" in (out / "masking/index.html").read_text()
+
+
+def test_pages_drawn_from_stored_html_equal_the_pages_rendered_afresh(site_deck, tmp_path):
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, site_deck.options)
+    fresh = _html_pages(out)
+    index = (out / "search/search_index.json").read_text()
+    assert len(list((out / ".quiz-render").glob("*.json"))) == len([p for p in fresh if p != "404.html"])
+    for name in (".quiz-pages.json", ".quiz-build-stamp"):  # a full build again, every page from the store
+        (out / name).unlink()
+    build_site(out, site_deck.docs, site_deck.options)
+    assert _html_pages(out) == fresh
+    assert (out / "search/search_index.json").read_text() == index
+
+
+def test_a_failed_build_is_followed_by_a_full_one(site_deck, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, site_deck.options)
+    assert (out / incremental.RECORD).is_file()
+
+    def killed(self) -> None:  # the build dies at its very end, before the record is written
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(incremental.RenderCache, "save", killed)
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
+    with pytest.raises(RuntimeError):
+        build_site(out, site_deck.docs, site_deck.options)
+    assert not (out / incremental.RECORD).is_file()
+    assert not incremental.can_build_dirty(out, site_deck.docs, site_build.inputs_digest(True))
+
+
+NAV = [
+    {"Home": "index.md"},
+    {
+        "Topics": [
+            {"Masking": [{"Masking": "masking/index.md"}, {"A": "masking/a.md"}, {"B": "masking/b.md"}]},
+            {"Scaling": [{"Scaling": "scaling/index.md"}, {"C": "scaling/c.md"}, {"D": "scaling/d.md"}]},
+        ]
+    },
+    {"Errata": "errata.md"},
+]
+
+
+def test_renaming_a_card_changes_the_navigation_of_its_topic_and_its_neighbours_only():
+    renamed = json.loads(json.dumps(NAV).replace('"D"', '"D, renamed"'))
+    before, after = incremental.nav_contexts(NAV), incremental.nav_contexts(renamed)
+    changed = {page for page in before if before[page] != after[page]}
+    # scaling/d.md's own page, its topic (the sidebar), and errata.md, whose footer names it as the previous page
+    assert changed == {"scaling/index.md", "scaling/c.md", "scaling/d.md", "errata.md"}
+    renamed_topic = json.loads(json.dumps(NAV).replace('"Scaling"', '"Scale"'))
+    assert incremental.nav_contexts(renamed_topic)["masking/a.md"] != before["masking/a.md"], "every sidebar"
+
+
+def test_merged_search_index_takes_rendered_pages_from_this_build_and_drops_removed_pages():
+    previous = {
+        "config": {},
+        "docs": [{"location": loc, "text": "old"} for loc in ("a.html", "a.html#x", "b.html", "c.html")],
+    }
+    current = {
+        "config": {"new": 1},
+        "docs": [{"location": "b.html", "text": "new"}, {"location": "b.html#y", "text": "new"}],
+    }
+    merged = incremental.merge_index(previous, current, rendered={"b.html"}, pages={"a.html", "b.html"})
+    assert [(d["location"], d["text"]) for d in merged["docs"]] == [
+        ("a.html", "old"),
+        ("a.html#x", "old"),
+        ("b.html", "new"),
+        ("b.html#y", "new"),
+    ]
+    assert merged["config"] == {"new": 1}
+    assert incremental.merge_index(None, current, {"b.html"}, {"b.html"}) == current
+
+
+def test_tags_page_lists_each_tag_with_its_cards_and_card_pages_link_to_it(site_deck):
+    generate(site_deck.docs, site_deck.options)
+    tags = (site_deck.docs / "tags.md").read_text()
+    assert '<h2 id="tag:arithmetic">' in tags and '<h2 id="tag:demo">' in tags
+    demo = tags[tags.index('id="tag:demo"') :]
+    assert "[A tiny card](scale/tiny-card.md)" in demo and "[Another card](masking/other-card.md)" in demo
+    assert "[Another card]" not in tags[: tags.index('id="tag:demo"')], "only under the tags it carries"
+    page = (site_deck.docs / "scale/tiny-card.md").read_text()
+    assert '<a href="../tags.html#tag:arithmetic" class="md-tag">arithmetic</a>' in page
+
+
+EXERCISE = '''\
+"""Exercise add-one: a tiny exercise for the site tests."""
+
+from answers.exercises._kit import Misconception
+
+ID = "add-one"
+CARD = "tiny-card"
+DIFFICULTY = "easy"
+TITLE = "Add one"
+FUNCTION = "add_one"
+IMPORTS = ""
+
+
+def add_one(x: int) -> int:
+    """x plus one, for any int x."""
+    return x + 1
+
+
+def add_two(x: int) -> int:
+    return x + 2
+
+
+MISCONCEPTIONS = [
+    Misconception("two instead of one", add_two, "you add two", "tiny-card: one_plus_one_is_two"),
+]
+'''
+
+
+def test_an_exercise_gets_a_page_an_index_entry_and_a_link_from_its_card(site_deck, tmp_path):
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "add_one.py").write_text(EXERCISE)
+    options = dataclasses.replace(site_deck.options, exercises=folder)
+    report = generate(site_deck.docs, options)
+    assert {"exercises/index.md", "exercises/add-one.md"} <= set(report.pages)
+    page = (site_deck.docs / "exercises/add-one.md").read_text()
+    assert "quiz code start add-one\nquiz code check add_one.py" in page
+    assert "x plus one, for any int x." in page
+    assert "- **two instead of one**: you add two" in page
+    assert "(../scale/tiny-card.md#claim-one_plus_one_is_two)" in page, "the mistake links to the claim it breaks"
+    card = (site_deck.docs / "scale/tiny-card.md").read_text()
+    assert "## Implement it yourself\n\n- [Add one](../exercises/add-one.md)" in card
+    assert {
+        "Practice": [{"Exercises": [{"Exercises": "exercises/index.md"}, {"Add one": "exercises/add-one.md"}]}]
+    } in (report.nav)
+    out = tmp_path / "out"
+    build_site(out, site_deck.docs, options, strict=True)  # every link on the pages resolves
+    assert (out / "exercises/add-one.html").is_file()

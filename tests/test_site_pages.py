@@ -147,3 +147,42 @@ def test_hostile_choice_text_reaches_the_page_as_text(deck):
     # Shown as the characters typed (entities the browser turns back into text), with the math still rendered.
     assert html.unescape(data["choices"][0]["html"]).startswith("<img src=x onerror=alert(1)> <span class=")
     assert "arithmatex" in data["choices"][0]["html"]
+
+
+# ---- Exercise pages
+
+
+def test_every_exercise_has_a_page_with_its_spec_starter_mistakes_and_commands(deck):
+    from quiz.exercises import catalogue, starter
+    from quiz.site.exercises import deck_exercises, exercise_page, index_page, mistakes, specification
+
+    exercises = catalogue()
+    assert exercises and deck_exercises(deck) == exercises, "every exercise practises a card of the bank"
+    index = index_page(exercises, deck)
+    for exercise in exercises:
+        page = exercise_page(exercise, deck)
+        assert f"quiz code start {exercise.id}\nquiz code check {exercise.file_name}" in page
+        assert starter(exercise).rstrip() in page, "the starter file, whole, in a code block (copy button)"
+        assert specification(exercise).splitlines()[0] in page
+        found = mistakes(exercise)
+        assert found, f"{exercise.id}: its check names no mistake"
+        assert sum(line.startswith("- **") for line in page.splitlines()) == len(found)
+        card = deck.cards[exercise.card]
+        assert f"(../{card.topic.value}/{card.id}.md)" in page
+        assert f"]({exercise.id}.md)" in index
+
+
+def test_exercise_pages_are_written_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from quiz.deck import load_deck\n"
+        "from quiz.exercises import catalogue\n"
+        "from quiz.site.exercises import exercise_page, index_page\n"
+        "deck = load_deck()\n"
+        "pages = [exercise_page(e, deck) for e in catalogue()] + [index_page(catalogue(), deck)]\n"
+        "assert pages and 'torch' not in sys.modules, sorted(m for m in sys.modules if 'torch' in m)[:3]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -13,8 +13,7 @@ from quiz.site.safe import deck_markdown as _md
 
 # The order a newcomer meets the ideas in: each topic uses only what comes before it.
 PATH: list[tuple[Topic, str]] = [
-    (Topic.ATTENTION_CORE, "what attention computes, from scratch"),
-    (Topic.SCALING, "why the scores are divided by √d_k"),
+    (Topic.ATTENTION_CORE, "what attention computes, from scratch, and why the scores are divided by √d_k"),
     (Topic.MULTI_HEAD, "several heads, and what they buy"),
     (Topic.MASKING, "causal and padding masks, and how decoding uses them"),
     (Topic.POSITIONAL, "how order gets in: sinusoids, learned positions, RoPE, ALiBi"),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from quiz.errors import QuizError
+from quiz.exercises import EXERCISES_DIR
 from quiz.paths import BANK_ROOT, DEFAULT_ANSWERS, DEFAULT_QUESTIONS, INSTALLED_FROM_WHEEL, cache_dir
 
 SITE_DIR = BANK_ROOT / "site"
@@ -37,11 +38,13 @@ class Options:
     cache: Path = field(default_factory=cache_dir)
     workers: int = 2
     trust_answers: bool = False  # run proof modules from an answers folder other than the project's
+    exercises: Path = EXERCISES_DIR  # the coding exercises, one page each
 
     ENV: ClassVar[dict[str, str]] = {
         "questions": "QUIZ_QUESTIONS",
         "answers": "QUIZ_ANSWERS",
         "cache": "QUIZ_SITE_CACHE",
+        "exercises": "QUIZ_SITE_EXERCISES",
     }
 
     @classmethod

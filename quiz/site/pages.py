@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 
 from answers.evidence import EvidenceText
 from quiz.deck import Deck
@@ -171,7 +172,10 @@ def _keywords(card: Card) -> list[str]:
     return [f'<p class="card-keywords">Also searched as: {words}</p>', ""]
 
 
-def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Source]) -> str:
+def card_page(
+    card: Card, deck: Deck, proof: CardProof, sources: dict[str, Source], exercises: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """A card's page; ``exercises`` are (title, docs path) of the coding exercises that practise it."""
     here = card_path(card)
     tags = "\n".join(f"  - {tag}" for tag in card.tags)
     proved = sum(r.passed for r in proof.claims)
@@ -182,6 +186,7 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
         *([f"keywords: {json.dumps(card.keywords, ensure_ascii=False)}"] if card.keywords else []),
         "---",
         "",
+        *_tag_chips(card),
         f"# {_md(card.title)}",
         "",
         f'<p class="card-meta">{html.escape(card.topic.title)} · {card.difficulty.value} · '
@@ -211,6 +216,10 @@ def card_page(card: Card, deck: Deck, proof: CardProof, sources: dict[str, Sourc
     parts += ["</div>", ""]
     if card.unmeasured:
         parts += ['!!! note "Not measured here"', "", _indent(_md(card.unmeasured)), ""]
+    if exercises:
+        parts += ["## Implement it yourself", ""]
+        parts += [f"- [{_md(title)}]({_relative(here, path)})" for title, path in exercises]
+        parts.append("")
     parts += ["## Proofs", ""]
     for record in proof.claims:
         parts.append(_claim_section(card, record, sources.get(record.claim), sources))
@@ -237,11 +246,21 @@ def topic_page(topic: Topic, cards: list[Card], proofs: dict[str, CardProof]) ->
     return "\n".join(parts)
 
 
+def _myth_key(pitfall: Pitfall) -> str:
+    """One statement of the source material: its audit id, or its words when it has none."""
+    return pitfall.audit or " ".join(re.sub(r"[^\w\s]", " ", pitfall.myth.lower()).split())
+
+
 def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
-    """Every pitfall of every card: what the source material gets wrong, with the claim that shows it."""
+    """Every statement the cards' pitfalls refute, once each: what the source material gets wrong, with the claims
+    that show it (a statement two cards refute is listed once, with both)."""
     entries = [(card, pitfall) for card in deck for pitfall in card.pitfalls]
     entries.sort(key=lambda e: (e[0].topic.title, e[0].id))
-    false = sum(p.verdict == "false" for _, p in entries)
+    groups: dict[str, list[tuple[Card, Pitfall]]] = {}
+    for card, pitfall in entries:
+        groups.setdefault(_myth_key(pitfall), []).append((card, pitfall))
+    statements = list(groups.values())
+    false = sum(group[0][1].verdict == "false" for group in statements)
     parts = [
         # Below the cards in search: its 150 myths mention every word a reader might type.
         "---",
@@ -251,8 +270,8 @@ def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
         "",
         "# Errata",
         "",
-        f"What the source material gets wrong: {len(entries)} statements, {false} false and "
-        f"{len(entries) - false} imprecise, each refuted or sharpened by a claim that runs.",
+        f"What the source material gets wrong: {len(statements)} statements, {false} false and "
+        f"{len(statements) - false} imprecise, each refuted or sharpened by a claim that runs.",
         "",
         '<div id="errata-filter" class="errata-filter"></div>',
         "",
@@ -261,15 +280,20 @@ def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
         "| What is said | Topic | Verdict | Source | Refuted by |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for i, (card, pitfall) in enumerate(entries, 1):
-        record = next(r for r in proofs[card.id].claims if r.claim == pitfall.proof)
-        link = f"{card_path(card)}#claim-{pitfall.proof}"
+    for i, group in enumerate(statements, 1):
+        card, pitfall = group[0]
+        refuted = []
+        for other, other_pitfall in group:
+            record = next(r for r in proofs[other.id].claims if r.claim == other_pitfall.proof)
+            link = f"{card_path(other)}#claim-{other_pitfall.proof}"
+            refuted.append(f"[{_cell(_md(other.title))}]({link}) {_verdict(record)}")
         parts.append(
             f"| [{_cell(_short(_md(pitfall.myth)))}](#erratum-{i}) | {_cell(card.topic.title)} | {pitfall.verdict} "
-            f"| {_cell(_md(str(pitfall.source or '—')))} | [{_cell(_md(card.title))}]({link}) {_verdict(record)} |"
+            f"| {_cell(_md(str(pitfall.source or '—')))} | {' · '.join(refuted)} |"
         )
     parts += ["", "</div>", ""]
-    for i, (card, pitfall) in enumerate(entries, 1):
+    for i, group in enumerate(statements, 1):
+        card, pitfall = group[0]
         # The wrapper carries what the errata filter (interactive.js) hides a section by.
         parts += [
             f'<div class="erratum" data-topic="{html.escape(card.topic.title)}" data-verdict="{pitfall.verdict}" '
@@ -277,13 +301,15 @@ def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
             "",
             f"## {_short(_md(pitfall.myth), 70)} {{ #erratum-{i} }}",
             "",
-            f"From [{_md(card.title)}]({card_path(card)}).",
-            "",
-            _pitfall_block(card, pitfall, anchor=card_path(card)),
-            "",
-            "</div>",
-            "",
         ]
+        for other, other_pitfall in group:
+            parts += [
+                f"From [{_md(other.title)}]({card_path(other)}).",
+                "",
+                _pitfall_block(other, other_pitfall, anchor=card_path(other)),
+                "",
+            ]
+        parts += ["</div>", ""]
     return "\n".join(parts)
 
 
@@ -295,7 +321,36 @@ def _short(text: str, limit: int = 100) -> str:
     return flat[: flat.rfind(" ", 0, limit - 1)].rstrip(",;:") + " …"
 
 
-TAGS_PAGE = "---\nsearch:\n  exclude: true\n---\n\n# Tags\n\n<!-- material/tags -->\n"
+def _tag_anchor(tag: str) -> str:
+    return "tag:" + "-".join(re.sub(r"[^\w\s-]", "", tag.lower()).split())
+
+
+def _tag_chips(card: Card) -> list[str]:
+    """The card's tags as links to the tags page, drawn as Material's tag chips. Written here rather than by
+    Material's tags plugin, whose listing needs every page read in the same build: an incremental build reads
+    only the pages that changed."""
+    if not card.tags:
+        return []
+    tags = os.path.relpath("tags.md", os.path.dirname(card_path(card))).replace(".md", ".html")
+    links = "".join(
+        f'<a href="{tags}#{_tag_anchor(tag)}" class="md-tag">{html.escape(tag)}</a>' for tag in sorted(card.tags)
+    )
+    return [f'<nav class="md-tags">{links}</nav>', ""]
+
+
+def tags_page(deck: Deck) -> str:
+    """Every tag with the cards that carry it, in the order of the tag's name."""
+    by_tag: dict[str, list[Card]] = {}
+    for card in deck:
+        for tag in card.tags:
+            by_tag.setdefault(tag, []).append(card)
+    parts = ["---", "search:", "  exclude: true", "---", "", "# Tags", ""]
+    for tag in sorted(by_tag, key=str.lower):
+        parts += [f'<h2 id="{_tag_anchor(tag)}"><span class="md-tag">{html.escape(tag)}</span></h2>', ""]
+        parts += [f"- [{_md(card.title)}]({card_path(card)})" for card in sorted(by_tag[tag], key=lambda c: c.title)]
+        parts.append("")
+    return "\n".join(parts)
+
 
 SELFTEST_INTRO = """\
 # Self-test

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 # Outside code, every character that could start raw HTML, end a tag, quote an attribute or open attr_list's
 # "{ ... }" is written as an entity: text to Markdown and to the browser, and, inside math, the character
@@ -82,15 +83,21 @@ def deck_markdown(text: str) -> str:
     return "".join(pieces)
 
 
+_INLINE_MARKDOWN: list[Any] = []  # one converter, reset between calls: building one costs more than a conversion
+
+
 def inline_html(text: str) -> str:
     """Card Markdown as HTML for the self-test, with math left in arithmatex spans for KaTeX."""
-    import markdown
+    if not _INLINE_MARKDOWN:
+        import markdown
 
-    return markdown.markdown(
-        text,
-        extensions=["pymdownx.arithmatex", "tables"],
-        extension_configs={"pymdownx.arithmatex": {"generic": True}},
-    )
+        _INLINE_MARKDOWN.append(
+            markdown.Markdown(
+                extensions=["pymdownx.arithmatex", "tables"],
+                extension_configs={"pymdownx.arithmatex": {"generic": True}},
+            )
+        )
+    return _INLINE_MARKDOWN[0].reset().convert(text)
 
 
 # Between tags, outside the raw-text elements whose content the browser does not decode.

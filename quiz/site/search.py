@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 # Above a title match (1e3) so that "sqrt" finds the √d_k card before a page whose title merely contains a
 # word like it; below tags (1e6), which Material boosts most.
@@ -20,6 +21,13 @@ def add_keywords(index_file: Path, keywords: dict[str, list[str]]) -> int:
     if not index_file.is_file():
         return 0
     index = json.loads(index_file.read_text(encoding="utf-8"))
+    changed = apply_keywords(index, keywords)
+    index_file.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return changed
+
+
+def apply_keywords(index: dict[str, Any], keywords: dict[str, list[str]]) -> int:
+    """``add_keywords`` on an index already read; entries already done are left as they are."""
     index["config"].setdefault("fields", {})["keywords"] = {"boost": KEYWORD_BOOST}
     changed = 0
     for entry in index["docs"]:
@@ -28,5 +36,4 @@ def add_keywords(index_file: Path, keywords: dict[str, list[str]]) -> int:
         if words:
             entry["keywords"] = " ".join(words)
             changed += 1
-    index_file.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return changed

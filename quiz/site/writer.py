@@ -3,28 +3,35 @@ changes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from quiz.deck import Deck, load_deck
-from quiz.models import Topic
+from quiz.exercises import Exercise
+from quiz.models import Card, Topic
 from quiz.proofs import ProofCache
+from quiz.site.exercises import INDEX as EXERCISE_INDEX
+from quiz.site.exercises import deck_exercises, exercise_page, exercise_path
+from quiz.site.exercises import index_page as exercise_index
 from quiz.site.guide import guide_nav, guide_pages
 from quiz.site.katex import KATEX_FILES, fetch_iframe_worker, fetch_katex
 from quiz.site.options import STATIC_ASSETS, Options
 from quiz.site.pages import (
-    TAGS_PAGE,
     card_page,
     card_path,
     errata_page,
     selftest_data,
     selftest_page,
+    tags_page,
     topic_page,
 )
 from quiz.site.proving import CardProof, ProofStats, prove_deck
-from quiz.site.sources import function_sources
+from quiz.site.safe import deck_markdown as _md
+from quiz.site.sources import REFERENCE, function_sources
 
 
 @dataclass
@@ -78,20 +85,88 @@ class Writer:
                 path.rmdir()
 
 
-def _write_topics(writer: Writer, deck: Deck, proofs: dict[str, CardProof], topics: list[Topic]) -> list[Any]:
+def _code_digest() -> bytes:
+    """Hash of every Python file of the quiz and answers packages: what a card page's text is computed by."""
+    import answers
+    import quiz
+
+    digest = hashlib.sha256()
+    for root in (Path(quiz.__file__).parent, Path(answers.__file__).parent):
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
+class CardPages:
+    """Card pages, kept in the cache folder by a hash of everything a page is made from (the card, its proof
+    record, its module and answers.reference, the titles of the cards it links to, and the code that writes it),
+    so an edit to one card writes that card's page without re-rendering the graded data and proof sources of the
+    others."""
+
+    def __init__(self, cache: Path) -> None:
+        self.folder = Path(cache) / "site-pages"
+        self.code = _code_digest()
+
+    def card(self, card: Card, deck: Deck, proof: CardProof, exercises: tuple[tuple[str, str], ...] = ()) -> str:
+        module = Path(deck.answers_dir) / f"{card.module}.py"
+        related = [(o, deck.cards[o].title, deck.cards[o].topic.value) for o in card.related if o in deck.cards]
+        digest = hashlib.sha256(self.code)
+        parts = (card.model_dump_json(), proof.key, repr(proof.claims), repr(proof.figures), repr(related))
+        parts += (repr(exercises),)
+        for part in parts:
+            digest.update(part.encode() + b"\0")
+        for path in (module, REFERENCE):
+            digest.update(path.read_bytes() if path.is_file() else b"-")
+        key = digest.hexdigest()
+        stored = self.folder / f"{card.id}.json"
+        try:
+            record = json.loads(stored.read_text(encoding="utf-8"))
+            if record.get("key") == key:
+                return record["page"]
+        except (OSError, ValueError):
+            pass
+        sources = function_sources(module) if module.is_file() else {}
+        page = card_page(card, deck, proof, sources, exercises)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            stored.write_text(json.dumps({"key": key, "page": page}, ensure_ascii=False), encoding="utf-8")
+        except OSError:
+            pass  # a read-only cache only costs time
+        return page
+
+
+def _write_topics(
+    writer: Writer,
+    deck: Deck,
+    proofs: dict[str, CardProof],
+    topics: list[Topic],
+    pages: CardPages,
+    exercises: list[Exercise],
+) -> list[Any]:
+    # Every entry has its title here, so a build that reads only the changed pages still names the others; the
+    # topics sit in one group, so navigation.prune draws only the open topic's cards into a page.
     nav: list[Any] = [{"Home": "index.md"}, *guide_nav()]
+    topic_nav: list[Any] = []
     for topic in topics:
         cards = sorted(deck.select(topic=topic.value), key=lambda c: (c.difficulty != "easy", c.title))
         writer.text(f"{topic.value}/index.md", topic_page(topic, cards, proofs))
         for card in cards:
-            module = Path(deck.answers_dir) / f"{card.module}.py"
-            sources = function_sources(module) if module.is_file() else {}
-            writer.text(card_path(card), card_page(card, deck, proofs[card.id], sources))
+            practise = tuple((e.title, exercise_path(e)) for e in exercises if e.card == card.id)
+            writer.text(card_path(card), pages.card(card, deck, proofs[card.id], practise))
             for figure in proofs[card.id].figures:
                 if "file" in figure:
                     data = (proofs[card.id].folder / figure["file"]).read_bytes()
                     writer.bytes(f"assets/figures/{card.id}/{figure['file']}", data)
-        nav.append({topic.title: [f"{topic.value}/index.md", *(card_path(card) for card in cards)]})
+        entries = [{topic.title: f"{topic.value}/index.md"}, *({_md(card.title): card_path(card)} for card in cards)]
+        topic_nav.append({topic.title: entries})
+    nav.append({"Topics": topic_nav})
+    if exercises:
+        writer.text(EXERCISE_INDEX, exercise_index(exercises, deck))
+        for exercise in exercises:
+            writer.text(exercise_path(exercise), exercise_page(exercise, deck))
+        # inside a group of its own, so navigation.prune draws the exercises only into their own pages
+        entries = [{"Exercises": EXERCISE_INDEX}, *({_md(e.title): exercise_path(e)} for e in exercises)]
+        nav.append({"Practice": [{"Exercises": entries}]})
     return [*nav, {"Errata": "errata.md"}, {"Self-test": "self-test.md"}, {"Tags": "tags.md"}]
 
 
@@ -104,10 +179,11 @@ def generate(docs_dir: Path, options: Options | None = None, deck: Deck | None =
     proofs, stats = prove_deck(deck, ProofCache(options.cache), options.workers)
     writer = Writer(docs_dir)
     topics = [topic for topic in Topic if any(card.topic == topic for card in deck)]
-    nav = _write_topics(writer, deck, proofs, topics)
+    exercises = deck_exercises(deck, options.exercises)
+    nav = _write_topics(writer, deck, proofs, topics, CardPages(options.cache), exercises)
     writer.text("errata.md", errata_page(deck, proofs))
     writer.text("self-test.md", selftest_page(selftest_data(deck)))
-    writer.text("tags.md", TAGS_PAGE)
+    writer.text("tags.md", tags_page(deck))
     for name, text in guide_pages(deck, proofs).items():
         writer.text(name, text)
     writer.copy_tree(STATIC_ASSETS, "assets")

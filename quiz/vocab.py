@@ -23,6 +23,7 @@ class Topic(StrEnum):
     NUMERICS = "numerics"
     OPTIMIZATION = "optimization"
     POST_TRAINING = "post-training"
+    MOE = "moe"
 
     @property
     def title(self) -> str:
@@ -46,6 +47,7 @@ TOPIC_TITLES = {
     Topic.NUMERICS: "Number formats and precision",
     Topic.OPTIMIZATION: "Optimisation, initialisation and stability",
     Topic.POST_TRAINING: "Post-training and alignment",
+    Topic.MOE: "Mixture of experts",
 }
 
 

@@ -1,0 +1,36 @@
+"""Mixture-of-experts training arithmetic: the Switch load-balancing loss, expert capacity and dropped tokens,
+and the expert combinations of fine-grained segmentation."""
+
+from __future__ import annotations
+
+import math
+
+
+def switch_balance_loss_hot_expert(experts: int, hot_fraction: float) -> float:
+    """Switch's auxiliary loss N·Σ f_i·P_i (before α) when one expert receives ``hot_fraction`` h of the tokens
+    and of the router probability and the other N − 1 share the rest evenly:
+    N·(h² + (1 − h)²/(N − 1)). It is 1 at h = 1/N (balanced) and N at h = 1 (collapsed)."""
+    return experts * (hot_fraction**2 + (1 - hot_fraction) ** 2 / (experts - 1))
+
+
+def expert_capacity(tokens: int, experts: int, capacity_factor: float) -> int:
+    """Switch's expert capacity, (tokens / experts) · capacity factor, rounded down to whole tokens."""
+    return math.floor(tokens / experts * capacity_factor)
+
+
+def tokens_dropped_at_expert(tokens: int, experts: int, capacity_factor: float, routed: int) -> int:
+    """Tokens an expert cannot take: those routed to it beyond its capacity (they skip the layer through the
+    residual connection)."""
+    return max(0, routed - expert_capacity(tokens, experts, capacity_factor))
+
+
+def expected_dropped_fraction_uniform(tokens: int, experts: int, capacity_factor: float) -> float:
+    """Expected fraction of tokens dropped when each of T tokens picks one of E experts uniformly at random:
+    an expert's load is Binomial(T, 1/E), so the fraction is E · Σ_n P(n)·max(0, n − C) / T."""
+    # plain numbers: a sum of T binomial terms is no working to show
+    tokens, experts, capacity_factor = int(tokens), int(experts), float(capacity_factor)
+    capacity, p = expert_capacity(tokens, experts, capacity_factor), 1 / experts
+    overflow = sum(
+        math.comb(tokens, n) * p**n * (1 - p) ** (tokens - n) * (n - capacity) for n in range(capacity + 1, tokens + 1)
+    )
+    return experts * overflow / tokens

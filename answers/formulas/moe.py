@@ -25,12 +25,19 @@ def tokens_dropped_at_expert(tokens: int, experts: int, capacity_factor: float, 
 
 
 def expected_dropped_fraction_uniform(tokens: int, experts: int, capacity_factor: float) -> float:
-    """Expected fraction of tokens dropped when each of T tokens picks one of E experts uniformly at random:
-    an expert's load is Binomial(T, 1/E), so the fraction is E · Σ_n P(n)·max(0, n − C) / T."""
-    # plain numbers: a sum of T binomial terms is no working to show
+    """Expected fraction of tokens dropped when each of T tokens picks one of E experts uniformly at random.
+    An expert's load n is Binomial(T, 1/E) and it drops max(0, n − C); since max(0, n − C) = n − C + max(0, C − n),
+    E[drops] = T/E − C + Σ_{n<C} P(n)·(C − n), and the fraction is E · E[drops] / T."""
+    # plain numbers: a sum of C binomial terms is no working to show
     tokens, experts, capacity_factor = int(tokens), int(experts), float(capacity_factor)
     capacity, p = expert_capacity(tokens, experts, capacity_factor), 1 / experts
-    overflow = sum(
-        math.comb(tokens, n) * p**n * (1 - p) ** (tokens - n) * (n - capacity) for n in range(capacity + 1, tokens + 1)
-    )
-    return experts * overflow / tokens
+    log_pmf = [
+        math.lgamma(tokens + 1)
+        - math.lgamma(n + 1)
+        - math.lgamma(tokens - n + 1)
+        + n * math.log(p)
+        + (tokens - n) * math.log(1 - p)
+        for n in range(capacity)
+    ]
+    shortfall = sum(math.exp(lp) * (capacity - n) for n, lp in enumerate(log_pmf))
+    return max(0.0, experts * (tokens * p - capacity + shortfall) / tokens)  # cancellation can leave −1e-12

@@ -41,3 +41,9 @@ def expected_dropped_fraction_uniform(tokens: int, experts: int, capacity_factor
     ]
     shortfall = sum(math.exp(lp) * (capacity - n) for n, lp in enumerate(log_pmf))
     return max(0.0, experts * (tokens * p - capacity + shortfall) / tokens)  # cancellation can leave −1e-12
+
+
+def router_z_loss_equal_logits(experts: int, logit: float) -> float:
+    """ST-MoE's router z-loss (log Σ_j e^{x_j})² for one token whose E router logits all equal c:
+    log(E·e^c) = c + ln E, squared. Softmax is uniform whatever c; the z-loss is not."""
+    return (logit + math.log(experts)) ** 2

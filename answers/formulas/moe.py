@@ -47,3 +47,9 @@ def router_z_loss_equal_logits(experts: int, logit: float) -> float:
     """ST-MoE's router z-loss (log Σ_j e^{x_j})² for one token whose E router logits all equal c:
     log(E·e^c) = c + ln E, squared. Softmax is uniform whatever c; the z-loss is not."""
     return (logit + math.log(experts)) ** 2
+
+
+def expert_combinations(experts: int, active: int) -> int:
+    """Distinct sets of ``active`` experts out of ``experts``: C(N, K). Fine-grained segmentation (each expert cut
+    into m, top-mK of mN) raises it from C(N, K) to C(mN, mK) at the same parameters and FLOPs."""
+    return math.comb(experts, active)

@@ -16,3 +16,13 @@ def zero_memory_per_gpu(params: float, stage: int, gpus: int, optimizer_bytes: i
     if stage >= 3:
         weights = weights / gpus
     return weights + gradients + states
+
+
+def causal_context_parallel_imbalance(devices: int, tokens_per_device: int) -> float:
+    """Busiest device's causal attention work over the mean, with the sequence cut into P contiguous blocks of c
+    tokens. Device i scores i full blocks (c² each) and its own diagonal block, c(c + 1)/2 with the diagonal; the
+    last device does (P − 1)c² + c(c + 1)/2, the mean is (P − 1)c²/2 + c(c + 1)/2. For large c the ratio tends to
+    (2P − 1)/P, almost 2. A zigzag split (chunks i and 2P − 1 − i) makes it 1."""
+    block = tokens_per_device * tokens_per_device
+    diagonal = tokens_per_device * (tokens_per_device + 1) / 2
+    return ((devices - 1) * block + diagonal) / ((devices - 1) * block / 2 + diagonal)

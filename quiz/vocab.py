@@ -22,6 +22,7 @@ class Topic(StrEnum):
     NUMERICS = "numerics"
     OPTIMIZATION = "optimization"
     POST_TRAINING = "post-training"
+    MOE = "moe"
 
     @property
     def title(self) -> str:
@@ -44,6 +45,7 @@ TOPIC_TITLES = {
     Topic.NUMERICS: "Number formats and precision",
     Topic.OPTIMIZATION: "Optimisation, initialisation and stability",
     Topic.POST_TRAINING: "Post-training and alignment",
+    Topic.MOE: "Mixture of experts",
 }
 
 

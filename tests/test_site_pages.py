@@ -125,6 +125,7 @@ def test_start_page_walks_every_topic_once_in_the_suggested_order(deck):
     proofs = {card.id: CardProof(card.id, "k", [], [], Path(".")) for card in deck}
     topics = [t for t in Topic if any(c.topic == t for c in deck)]
     text = start_page(deck, proofs, topics)
+    assert sorted(t for t, _ in PATH) == sorted(Topic), "every topic has its place and its sentence on the path"
     positions = [text.index(f"({topic.value}/index.md)") for topic, _ in PATH if topic in topics]
     assert positions == sorted(positions)
     assert all(text.count(f"({topic.value}/index.md)") == 1 for topic in topics)

@@ -24,8 +24,11 @@ PATH: list[tuple[Topic, str]] = [
     (Topic.EFFICIENT_ATTENTION, "FlashAttention, sparse, sliding-window and linear attention"),
     (Topic.SCALE, "counting parameters, and scaling laws"),
     (Topic.TRAINING, "compute, memory and stability of training"),
+    (Topic.OPTIMIZATION, "optimisers, schedules, initialisation and what keeps large runs stable"),
     (Topic.NUMERICS, "number formats and precision"),
     (Topic.INFERENCE, "the KV cache, GQA, batching and serving"),
+    (Topic.MOE, "routing tokens to experts, and keeping the load balanced"),
+    (Topic.POST_TRAINING, "from a pre-trained model to an assistant: SFT, reward models, DPO"),
 ]
 
 EXAMPLE_CARD = "causal-masking"  # short claims with a clear counterfactual: a good first table to read

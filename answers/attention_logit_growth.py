@@ -23,14 +23,19 @@ __all__ = ["qk_norm_logit_bound"]
 D, D_HEAD, N = 64, 16, 32  # model width, head size, sequence length
 
 
-def _logits(weight_scale: float, qk_norm: bool, seed: int) -> torch.Tensor:
-    """One head's attention logits q·k/√d_head for random tokens, with W_Q and W_K multiplied by
-    ``weight_scale`` (their growth during training), optionally with RMSNorm on q and k (QK-norm)."""
+def _queries_and_keys(weight_scale: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One head's q and k for N random tokens, with W_Q and W_K multiplied by ``weight_scale`` (their growth
+    during training)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(N, D, generator=g, dtype=torch.float64)
     w_q = torch.randn(D, D_HEAD, generator=g, dtype=torch.float64) / math.sqrt(D) * weight_scale
     w_k = torch.randn(D, D_HEAD, generator=g, dtype=torch.float64) / math.sqrt(D) * weight_scale
-    q, k = x @ w_q, x @ w_k
+    return x @ w_q, x @ w_k
+
+
+def _logits(weight_scale: float, qk_norm: bool, seed: int) -> torch.Tensor:
+    """One head's attention logits q·k/√d_head, optionally with RMSNorm on q and k (QK-norm)."""
+    q, k = _queries_and_keys(weight_scale, seed)
     if qk_norm:
         norm = RMSNorm(D_HEAD, eps=0.0).double()  # gain 1, as at initialisation
         q, k = norm(q), norm(k)
@@ -82,17 +87,10 @@ def qk_norm_bounds_the_logits_by_the_square_root_of_d_head(seed: int = 0) -> Evi
 GAINS = (0.5, 1.5)  # learned RMSNorm gains move away from 1 in training
 
 
-def _logits_inputs(seed: int) -> torch.Tensor:
-    """N query vectors of size d_head from one head's W_Q at 10× its initial scale."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(N, D, generator=g, dtype=torch.float64)
-    return x @ (torch.randn(D, D_HEAD, generator=g, dtype=torch.float64) / math.sqrt(D) * 10.0)
-
-
 def _aligned_logits(gain: float, qk_norm: bool, seed: int) -> torch.Tensor:
     """Logits q̂·k̂/√d_head of N queries each against a key parallel to it (k = q, the worst case of
     Cauchy–Schwarz), after torch's own nn.RMSNorm with every gain set to ``gain``, or with no QK-norm."""
-    q = _logits_inputs(seed)
+    q, _ = _queries_and_keys(10.0, seed)
     if qk_norm:
         norm = torch.nn.RMSNorm(D_HEAD, eps=0.0, dtype=torch.float64)
         with torch.no_grad():

@@ -23,14 +23,19 @@ __all__ = ["qk_norm_logit_bound"]
 D, D_HEAD, N = 64, 16, 32  # model width, head size, sequence length
 
 
-def _logits(weight_scale: float, qk_norm: bool, seed: int) -> torch.Tensor:
-    """One head's attention logits q·k/√d_head for random tokens, with W_Q and W_K multiplied by
-    ``weight_scale`` (their growth during training), optionally with RMSNorm on q and k (QK-norm)."""
+def _queries_and_keys(weight_scale: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One head's q and k for N random tokens, with W_Q and W_K multiplied by ``weight_scale`` (their growth
+    during training)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(N, D, generator=g, dtype=torch.float64)
     w_q = torch.randn(D, D_HEAD, generator=g, dtype=torch.float64) / math.sqrt(D) * weight_scale
     w_k = torch.randn(D, D_HEAD, generator=g, dtype=torch.float64) / math.sqrt(D) * weight_scale
-    q, k = x @ w_q, x @ w_k
+    return x @ w_q, x @ w_k
+
+
+def _logits(weight_scale: float, qk_norm: bool, seed: int) -> torch.Tensor:
+    """One head's attention logits q·k/√d_head, optionally with RMSNorm on q and k (QK-norm)."""
+    q, k = _queries_and_keys(weight_scale, seed)
     if qk_norm:
         norm = RMSNorm(D_HEAD, eps=0.0).double()  # gain 1, as at initialisation
         q, k = norm(q), norm(k)
@@ -76,6 +81,45 @@ def qk_norm_bounds_the_logits_by_the_square_root_of_d_head(seed: int = 0) -> Evi
         derivation="theory (formula qk_norm_logit_bound): Cauchy–Schwarz, ‖q̂‖·‖k̂‖/√d_head = √d_head",
         counterfactual="no QK-norm, same 10× weights",
         counterfactual_measured=_logits(10.0, False, seed).abs().max().item(),
+    )
+
+
+GAINS = (0.5, 1.5)  # learned RMSNorm gains move away from 1 in training
+
+
+def _aligned_logits(gain: float, qk_norm: bool, seed: int) -> torch.Tensor:
+    """Logits q̂·k̂/√d_head of N queries each against a key parallel to it (k = q, the worst case of
+    Cauchy–Schwarz), after torch's own nn.RMSNorm with every gain set to ``gain``, or with no QK-norm."""
+    q, _ = _queries_and_keys(10.0, seed)
+    if qk_norm:
+        norm = torch.nn.RMSNorm(D_HEAD, eps=0.0, dtype=torch.float64)
+        with torch.no_grad():
+            norm.weight.fill_(gain)
+        q = norm(q).detach()
+    return (q * q).sum(-1) / math.sqrt(D_HEAD)
+
+
+def _worst_gap_to_the_bound(qk_norm: bool, seed: int) -> float:
+    return max(
+        (_aligned_logits(gain, qk_norm, seed) / qk_norm_logit_bound(D_HEAD, gain) - 1).abs().max().item()
+        for gain in GAINS
+    )
+
+
+def qk_norm_bound_is_reached_and_scales_with_the_square_of_the_gain(seed: int = 0) -> Evidence:
+    """With torch's nn.RMSNorm on q and k and learned gains g = 0.5 or 1.5, a key parallel to its query reaches
+    the bound g²·√d_head exactly (1 and 9 at d_head = 16): the bound is tight and moves with g², so a gain that
+    grows in training loosens it. Without QK-norm the same pairs' logits are nowhere near it."""
+    return Evidence(
+        measured=_worst_gap_to_the_bound(True, seed),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-12,
+        derivation="theory: for k = q, q̂·q̂ = g²·‖q/rms(q)‖² = g²·d_head, so the logit is g²·√d_head (tight bound)",
+        counterfactual="no QK-norm on the same query–key pairs",
+        counterfactual_measured=_worst_gap_to_the_bound(False, seed),
+        unit="ratio",
+        details={f"bound at g = {g}": qk_norm_logit_bound(D_HEAD, g) for g in GAINS},
     )
 
 

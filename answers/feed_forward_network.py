@@ -90,6 +90,32 @@ def ffn_holds_two_thirds_of_a_layers_parameters(d_model: int = 512, d_ff: int = 
     )
 
 
+BASE_AND_SMALL = ((512, 2048), (64, 256))
+
+
+def _torch_ffn_parameters(d_model: int, d_ff: int, bias: bool) -> int:
+    """linear1 + linear2 of torch's nn.TransformerEncoderLayer built with or without biases (shapes only)."""
+    layer = nn.TransformerEncoderLayer(d_model, 8, d_ff, bias=bias, device="meta")
+    return count_parameters(layer.linear1) + count_parameters(layer.linear2)
+
+
+def ffn_parameter_formula_matches_torch_with_and_without_biases() -> Evidence:
+    """ffn_parameters counts torch's own feed-forward path, nn.TransformerEncoderLayer's linear1 and linear2,
+    with biases (2·d·d_ff + d_ff + d: 2,099,712 at d = 512, d_ff = 2048) and built with bias=False (2·d·d_ff:
+    2,097,152, as in bias-free models like PaLM and Llama); a count that keeps the biases regardless misses
+    the bias-free layers."""
+    configs = [(d, d_ff, bias) for d, d_ff in BASE_AND_SMALL for bias in (True, False)]
+    return Evidence(
+        measured=tuple(ffn_parameters(d, d_ff, bias=bias) for d, d_ff, bias in configs),
+        expected=tuple(_torch_ffn_parameters(d, d_ff, bias) for d, d_ff, bias in configs),
+        comparison="equal",
+        unit="parameters",
+        derivation="count_parameters on nn.TransformerEncoderLayer(bias=True / False) built on the meta device",
+        counterfactual="biases counted whatever the layer has",
+        counterfactual_measured=tuple(ffn_parameters(d, d_ff) for d, d_ff, _ in configs),
+    )
+
+
 def _homogeneity_gap(module: nn.Module, seed: int = 0) -> float:
     """‖f(2x) − 2·f(x)‖ / ‖2·f(x)‖: zero for a linear map."""
     x = randn(1, N, D, seed=1000 * seed + 3)

@@ -71,6 +71,30 @@ def gpt3_configuration_gives_175b() -> Evidence:
     )
 
 
+def _block_weights(model: _TinyGPT, matrices_only: bool) -> int:
+    """Parameters of the model's decoder blocks: the weight matrices alone (2-D tensors), or everything."""
+    return sum(p.numel() for p in model.blocks.parameters() if p.ndim == 2 or not matrices_only)
+
+
+SMALL_GPTS = ((3, 64, 4), (2, 48, 6), (5, 32, 2))  # (layers, d_model, heads), d_ff = 4d
+
+
+def twelve_l_d_squared_counts_the_block_weight_matrices() -> Evidence:
+    """12·L·d² (Kaplan's non-embedding N) is exactly the weight matrices of instantiated small GPTs' blocks
+    — W_Q, W_K, W_V, W_O (4d²) and the 4d FFN's two matrices (8d²) per layer — for three sizes; with the
+    biases and LayerNorms the blocks hold L(12d² + 13d)."""
+    models = [seeded_module(lambda c=c: _TinyGPT(*c, vocab=100, context=32)) for c in SMALL_GPTS]
+    return Evidence(
+        measured=tuple(gpt_non_embedding_parameters(layers, d) for layers, d, _ in SMALL_GPTS),
+        expected=tuple(_block_weights(m, matrices_only=True) for m in models),
+        comparison="equal",
+        derivation="the 2-D parameters of the instantiated DecoderBlocks, counted",
+        counterfactual="every parameter of the blocks, biases and LayerNorm gains included",
+        counterfactual_measured=tuple(_block_weights(m, matrices_only=False) for m in models),
+        unit="parameters",
+    )
+
+
 def twelve_l_d_squared_is_almost_all_of_gpt3() -> Evidence:
     """At GPT-3 scale the layer matrices 12·L·d² are over 99 % of the parameters; at GPT-2-small scale
     the embeddings are a large share, so the shortcut only works for big models."""

@@ -23,14 +23,15 @@ __all__ = ["adam_step_after_gradient_jump", "adamw_decay_factor", "ema_half_life
 WARM, AFTER, JUMP, LR = 300, 20, 10.0, 1e-3
 
 
-def _torch_step_after_jump(beta2: float) -> float:
-    """The step torch.optim.Adam takes, in units of lr, AFTER steps after the gradient jumps from 1 to 10."""
+def _torch_step_after_jump(beta2: float, warm: int = WARM, after: int = AFTER) -> float:
+    """The step torch.optim.Adam takes, in units of lr, ``after`` steps after the gradient jumps from 1 to 10
+    (having been 1 for ``warm`` steps)."""
     w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([w], lr=LR, betas=(0.9, beta2), eps=0.0)
-    for t in range(WARM + AFTER):
+    for t in range(warm + after):
         before = w.item()
         opt.zero_grad()
-        (w * (1.0 if t < WARM else JUMP)).sum().backward()
+        (w * (1.0 if t < warm else JUMP)).sum().backward()
         opt.step()
     return (before - w.item()) / LR
 
@@ -54,6 +55,45 @@ def slow_second_moment_overshoots_after_a_gradient_jump(seed: int = 0) -> Eviden
             "half-life of v at β₂ = 0.95 (steps)": ema_half_life(0.95),
             "half-life of v at β₂ = 0.999 (steps)": ema_half_life(0.999),
         },
+    )
+
+
+# Early in training (a few steps of warm-up) the bias corrections 1/(1 − β^t) are far from 1.
+EARLY = [(warm, after, beta2) for warm, after in ((1, 1), (3, 2), (10, 5), (30, 20)) for beta2 in (0.95, 0.999)]
+
+
+def _uncorrected_step_after_jump(beta2: float, warm: int, after: int) -> float:
+    """The same run with Adam's bias corrections left out (step m/√v, float64 loop): the slip the closed form
+    must not share."""
+    m = v = 0.0
+    for t in range(warm + after):
+        g = 1.0 if t < warm else JUMP
+        m, v = 0.9 * m + 0.1 * g, beta2 * v + (1 - beta2) * g * g
+    return m / math.sqrt(v)
+
+
+def _worst_gap(step) -> float:
+    """Largest |step − closed form| / closed form over the early (warm-up, after, β₂) cases."""
+    return max(
+        abs(step(beta2, warm, after) / adam_step_after_gradient_jump(beta2, JUMP, after, warm) - 1)
+        for warm, after, beta2 in EARLY
+    )
+
+
+def closed_form_step_matches_torch_adam_from_the_first_steps(seed: int = 0) -> Evidence:
+    """The closed form m̂/√v̂ also holds a few steps into training, where the bias corrections matter: after 1, 3,
+    10 or 30 steps at gradient 1 and 1–20 steps at gradient 10, β₂ = 0.95 or 0.999, it equals torch's Adam step
+    to 1e-9; the same run without the bias corrections steps up to 6.5× as far (or half as far)."""
+    del seed  # deterministic
+    return Evidence(
+        measured=_worst_gap(_torch_step_after_jump),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-9,
+        derivation="torch.optim.Adam (eps = 0) stepped on w·g, step read off the weight, against the closed form",
+        counterfactual="Adam without its bias corrections (m/√v), a float64 loop",
+        counterfactual_measured=_worst_gap(_uncorrected_step_after_jump),
+        unit="ratio",
     )
 
 

@@ -20,16 +20,22 @@ from answers.formulas.optimization import warmup_cosine_lr, wsd_lr
 __all__ = ["warmup_cosine_lr", "wsd_lr"]
 
 PEAK, MIN, WARMUP, TOTAL, DECAY_START = 3e-4, 3e-5, 100, 1000, 800
+AFTER = 200  # steps past the planned end: a run that trains on holds min_lr
 
 
 def _torch_schedule(kind: str) -> list[float]:
-    """lr at steps 0..TOTAL from torch's schedulers; a start factor of 1e-12 stands for 'from 0'."""
+    """lr at steps 0..TOTAL + AFTER from torch's schedulers; a start factor of 1e-12 stands for 'from 0'. Past
+    TOTAL, CosineAnnealingLR would climb back up (it is periodic), so the cosine chain ends in a ConstantLR at
+    min_lr; WSD's final LinearLR holds its end factor by itself."""
     w = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([w], lr=PEAK)
     warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1e-12, end_factor=1.0, total_iters=WARMUP)
     if kind == "cosine":
-        rest = [torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=TOTAL - WARMUP, eta_min=MIN)]
-        milestones = [WARMUP]
+        rest = [
+            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=TOTAL - WARMUP, eta_min=MIN),
+            torch.optim.lr_scheduler.ConstantLR(opt, factor=MIN / PEAK, total_iters=AFTER + 1),
+        ]
+        milestones = [WARMUP, TOTAL]
     else:
         rest = [
             torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=DECAY_START - WARMUP),
@@ -40,7 +46,7 @@ def _torch_schedule(kind: str) -> list[float]:
         warnings.simplefilter("ignore")  # SequentialLR's "step() before optimizer.step()" notice
         schedule = torch.optim.lr_scheduler.SequentialLR(opt, [warm, *rest], milestones=milestones)
         lrs = []
-        for _ in range(TOTAL + 1):
+        for _ in range(TOTAL + AFTER + 1):
             lrs.append(opt.param_groups[0]["lr"])
             opt.step()
             schedule.step()
@@ -53,8 +59,9 @@ def _max_gap(torch_lrs: list[float], formula) -> float:
 
 def schedule_formulas_match_torch_schedulers(seed: int = 0) -> Evidence:
     """Warm-up + cosine (peak 3e-4 → 3e-5, 100 warm-up steps of 1000) and WSD (decay from step 800) agree value
-    by value with torch's LinearLR/CosineAnnealingLR/ConstantLR chained by SequentialLR; a cosine with no
-    warm-up (CosineAnnealingLR over the whole run, a common slip) does not."""
+    by value with torch's LinearLR/CosineAnnealingLR/ConstantLR chained by SequentialLR, and both hold min_lr
+    for 200 steps past the planned end; a cosine with no warm-up (CosineAnnealingLR over the whole run, a
+    common slip) does not."""
     del seed
     cosine = lambda s: warmup_cosine_lr(s, PEAK, WARMUP, TOTAL, MIN)  # noqa: E731
     wsd = lambda s: wsd_lr(s, PEAK, WARMUP, DECAY_START, TOTAL, MIN)  # noqa: E731
@@ -63,7 +70,7 @@ def schedule_formulas_match_torch_schedulers(seed: int = 0) -> Evidence:
     opt = torch.optim.SGD([w], lr=PEAK)
     plain = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=TOTAL, eta_min=MIN)
     no_warmup = []
-    for _ in range(TOTAL + 1):
+    for _ in range(TOTAL + AFTER + 1):
         no_warmup.append(opt.param_groups[0]["lr"])
         opt.step()
         plain.step()

@@ -50,6 +50,27 @@ def utf8_bytes_per_character_depend_on_the_script() -> Evidence:
     )
 
 
+# The last and first code point of each UTF-8 width (U+D800–U+DFFF are surrogates, not encodable, and lie
+# inside the 3-byte range), and the last code point Unicode has.
+BOUNDARIES = (0x00, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0x10FFFF)
+
+
+def utf8_widths_change_exactly_at_u0080_u0800_u10000() -> Evidence:
+    """At the edges of the ranges Python's encoder gives U+0000 and U+007F 1 byte, U+0080 and U+07FF 2, U+0800
+    and U+FFFF 3, U+10000 and U+10FFFF 4, as the formula does. The bytes needed to
+    write the code point's number, ⌈bits/8⌉, are fewer at every new width: UTF-8 spends bits on marking the
+    length and the continuation bytes."""
+    return Evidence(
+        measured=tuple(len(chr(c).encode("utf-8")) for c in BOUNDARIES),
+        expected=tuple(utf8_bytes(c) for c in BOUNDARIES),
+        comparison="equal",
+        derivation="Python's UTF-8 encoder on each boundary code point",
+        counterfactual="the bytes of the code point's number, max(1, ⌈bit_length/8⌉)",
+        counterfactual_measured=tuple(max(1, -(-c.bit_length() // 8)) for c in BOUNDARIES),
+        unit="bytes",
+    )
+
+
 def _tokens(text: str, corpus: str) -> int:
     return len(encode(text, train_bpe(corpus, MERGES)[0]))
 

@@ -9,6 +9,8 @@ Measured on stacks of the reference ``DecoderBlock``.
 
 from __future__ import annotations
 
+import itertools
+import math
 from functools import cache
 
 import torch
@@ -82,6 +84,48 @@ def unscaled_stream_variance_grows_linearly_with_depth(seed: int = 0) -> Evidenc
         counterfactual="GPT-2's 1/√(2L) residual scaling",
         counterfactual_measured=_growth(True, seed),
         unit="ratio",
+    )
+
+
+@torch.no_grad()
+def _residual_sublayers(block: nn.Module, seed: int = 0) -> int:
+    """How many of the block's sublayers add their output into the residual stream, found by running it: the
+    smallest set of its direct children whose outputs, added to the input, give the block's output exactly."""
+    outputs: dict[str, torch.Tensor] = {}
+    hooks = [
+        child.register_forward_hook(lambda _m, _i, out, name=name: outputs.__setitem__(name, out))
+        for name, child in block.named_children()
+    ]
+    x = torch.randn(BATCH, TOKENS, D, generator=torch.Generator().manual_seed(seed))
+    y = block(x)
+    for hook in hooks:
+        hook.remove()
+    same_shape = [name for name, out in outputs.items() if out.shape == x.shape]
+    for size in range(len(same_shape) + 1):
+        for names in itertools.combinations(same_shape, size):
+            if torch.allclose(x + sum((outputs[n] for n in names), torch.zeros_like(x)), y, atol=1e-6):
+                return size
+    raise ValueError("the block's output is not its input plus some of its sublayers' outputs")
+
+
+DEPTHS = (1, 4, 12, 32)
+
+
+def residual_std_divides_by_the_root_of_the_counted_residual_sublayers(seed: int = 0) -> Evidence:
+    """GPT-2 (§2.3) scales the residual projections by 1/√N, N the number of residual layers. Counted on stacks
+    of 1, 4, 12 and 32 reference DecoderBlocks (the sublayers whose output is added to the stream: attention and
+    FFN, 2 per block), 0.02/√N is exactly the formula's std (0.00408 for GPT-2 small's 12 blocks); taking N as
+    the number of blocks, 0.02/√L, is not."""
+    del seed  # deterministic: the count does not depend on the weights
+    counted = tuple(sum(_residual_sublayers(block) for block in _stack(layers, False, 0)) for layers in DEPTHS)
+    return Evidence(
+        measured=tuple(residual_branch_init_std(layers) for layers in DEPTHS),
+        expected=tuple(STD / math.sqrt(n) for n in counted),
+        comparison="equal",
+        derivation="N counted on instantiated stacks: per block, the children whose outputs sum with x to block(x)",
+        counterfactual="N taken as the number of blocks: 0.02/√L",
+        counterfactual_measured=tuple(STD / math.sqrt(layers) for layers in DEPTHS),
+        details={"residual sublayers counted": counted, "GPT-2 small, 12 blocks": residual_branch_init_std(12)},
     )
 
 

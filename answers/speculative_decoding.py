@@ -113,6 +113,36 @@ def tokens_per_target_pass_match_the_geometric_formula(seed: int = 0) -> Evidenc
     )
 
 
+def _tokens_per_pass_with_the_target_as_draft(gamma: int, count_bonus: bool, seed: int, rounds: int = 2000) -> float:
+    """Run the accept/reject rule with the draft equal to the target (q = p): draft γ tokens from q, accept
+    each with probability min(1, p/q) until the first rejection, then add the target's own token."""
+    p, _ = _distributions(seed)
+    q = p.clone()
+    g = generator(seed + 2)
+    draft = torch.multinomial(q, rounds * gamma, replacement=True, generator=g).view(rounds, gamma)
+    accepted = torch.rand(rounds, gamma, generator=g, dtype=torch.float64) < (p / q).clamp(max=1)[draft]
+    run = accepted.to(torch.int64).cumprod(dim=1).sum(dim=1)
+    return (run + (1 if count_bonus else 0)).to(torch.float64).mean().item()
+
+
+DRAFT_LENGTHS = (1, 4, 8)
+
+
+def a_draft_equal_to_the_target_yields_gamma_plus_one_tokens(seed: int = 0) -> Evidence:
+    """When the draft model is the target (q = p, acceptance α = 1, where the geometric formula's 0/0 needs its
+    own branch) every draft token is accepted and each target pass yields exactly γ + 1 tokens: 2, 5 and 9
+    for γ = 1, 4, 8, as the formula's α = 1 case says; counting only the accepted drafts gives γ."""
+    return Evidence(
+        measured=tuple(_tokens_per_pass_with_the_target_as_draft(k, True, seed) for k in DRAFT_LENGTHS),
+        expected=tuple(speculative_tokens_per_target_pass(1.0, k) for k in DRAFT_LENGTHS),
+        comparison="equal",
+        derivation="simulation of the accept/reject rule with q = p: min(1, p/q) = 1 accepts every draft",
+        counterfactual="only accepted draft tokens counted",
+        counterfactual_measured=tuple(_tokens_per_pass_with_the_target_as_draft(k, False, seed) for k in DRAFT_LENGTHS),
+        unit="tokens",
+    )
+
+
 if __name__ == "__main__":
     from answers.report import print_report
 

@@ -53,22 +53,23 @@ def _distinct_parameters(*modules: nn.Module) -> int:
 
 def embedding_parameters_are_vocabulary_times_width() -> Evidence:
     """For the tokenizer with 180 merges (vocabulary counted from its distinct tokens: 256 + 180), an
-    instantiated input embedding plus untied output projection holds 2·V·d parameters. The usual slip is to
-    count only the input embedding module (what `get_input_embeddings()` reports): that misses the untied
-    head, half the total."""
+    instantiated input embedding plus untied output projection holds 2·V·d parameters, and V·d when the head
+    is tied to the embedding (one shared matrix). The usual slip is to count only the input embedding module
+    (what `get_input_embeddings()` reports): right for the tied model, half the total of the untied one."""
     vocab = len(_vocabulary(MERGES[-1]))
-    embed, head = _embedding_and_head(vocab, tied=False)
+    models = [_embedding_and_head(vocab, tied=tied) for tied in (False, True)]
     return Evidence(
-        measured=_distinct_parameters(embed, head),
-        expected=embedding_parameters(bpe_vocabulary_size(MERGES[-1]), D_MODEL, tied=False),
+        measured=tuple(_distinct_parameters(embed, head) for embed, head in models),
+        expected=tuple(
+            embedding_parameters(bpe_vocabulary_size(MERGES[-1]), D_MODEL, tied=tied) for tied in (False, True)
+        ),
         comparison="equal",
-        derivation="formulas bpe_vocabulary_size (256 + merges) and embedding_parameters (2·V·d untied)",
-        counterfactual="the same untied model, counting only the input embedding module's parameters",
-        counterfactual_measured=_distinct_parameters(embed),
+        derivation="formulas bpe_vocabulary_size (256 + merges) and embedding_parameters (2·V·d untied, V·d tied)",
+        counterfactual="the same untied and tied models, counting only the input embedding module's parameters",
+        counterfactual_measured=tuple(_distinct_parameters(embed) for embed, _ in models),
         unit="parameters",
         details={
             "distinct tokens counted": vocab,
-            "tied model, measured": _distinct_parameters(*_embedding_and_head(vocab, tied=True)),
             "GPT-2 small V·d (50,257 × 768)": embedding_parameters(50257, 768),
         },
     )

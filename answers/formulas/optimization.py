@@ -38,7 +38,8 @@ def adam_step_after_gradient_jump(
 
 def warmup_cosine_lr(step: int, peak_lr: float, warmup: int, total: int, min_lr: float = 0.0) -> float:
     """Linear warm-up from 0 to ``peak_lr`` over ``warmup`` steps, then a half cosine from ``peak_lr`` to
-    ``min_lr`` at ``total``: lr = min + (peak − min)·(1 + cos(π·(s − w)/(T − w)))/2."""
+    ``min_lr`` at ``total``: lr = min + (peak − min)·(1 + cos(π·(s − w)/(T − w)))/2; past ``total`` it holds
+    ``min_lr`` (a cosine continued would climb back up)."""
     if step < warmup:
         return peak_lr * step / warmup
     progress = min(step - warmup, total - warmup) / (total - warmup)
@@ -47,7 +48,7 @@ def warmup_cosine_lr(step: int, peak_lr: float, warmup: int, total: int, min_lr:
 
 def wsd_lr(step: int, peak_lr: float, warmup: int, decay_start: int, total: int, min_lr: float = 0.0) -> float:
     """Warmup-stable-decay: linear warm-up, a constant ``peak_lr`` until ``decay_start``, then a linear decay
-    to ``min_lr`` at ``total``. The decay can be started from any stable-phase checkpoint."""
+    to ``min_lr`` at ``total``, held after it. The decay can be started from any stable-phase checkpoint."""
     if step < warmup:
         return peak_lr * step / warmup
     if step < decay_start:

@@ -463,10 +463,13 @@ def run_batch(mutants: list[Mutant]) -> list[Outcome]:
 
 
 def equivalent_mutants() -> set[str]:
-    """The mutants `docs/mutants.md` lists as equivalent: its table rows start with the mutant's name in backticks."""
+    """The mutants `docs/mutants.md` lists as equivalent: the rows of the table under "## Equivalent mutants" (and
+    only there: a name in another table, such as the record of mutants since killed, excuses nothing), each
+    starting with the mutant's name in backticks."""
     if not DOC.is_file():
         return set()
-    return set(re.findall(r"^\| `([^`]+)` \|", DOC.read_text(encoding="utf-8"), flags=re.M))
+    section = re.search(r"^## Equivalent mutants\n(.*?)(?=^## |\Z)", DOC.read_text(encoding="utf-8"), re.M | re.S)
+    return set(re.findall(r"^\| `([^`]+)` \|", section.group(1), flags=re.M)) if section else set()
 
 
 def main() -> None:

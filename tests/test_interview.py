@@ -331,32 +331,16 @@ def test_a_card_without_a_rubric_is_graded_on_the_model_answer_alone(tmp_path, m
 # --------------------------------------------------------------------------------------------------
 # The rubrics in the bank
 
-CORE = (
-    "self-attention-from-scratch",
-    "sqrt-dk-scaling",
-    "causal-masking",
-    "multi-head-attention-implementation",
-    "rope-relative-rotation",
-    "kv-cache-decoding",
-    "gqa-mqa-kv-cache",
-    "flash-attention",
-    "attention-complexity",
-    "layer-normalization",
-    "training-memory-budget",
-)
-
 
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{5,}", text.lower())}
 
 
-def test_the_interview_relevant_cards_have_a_rubric_of_two_to_five_points_drawn_from_their_answer():
+def test_every_rubric_point_is_drawn_from_its_cards_answer():
+    # that every shipped card has a rubric of 2 to 5 points is test_bank's; here: each point is one the card makes
     cards = real_deck()
-    rubrics = {c.id: c for c in cards if c.must_say}
-    assert len(rubrics) >= 30
-    assert set(CORE) <= set(rubrics)
-    for card in rubrics.values():
-        assert 2 <= len(card.must_say) <= 5, card.id
+    assert all(c.must_say for c in cards)
+    for card in cards:
         said = _words(card.answer + " " + card.explanation)
         for point in card.must_say:
             assert _words(point) & said or not _words(point), (card.id, point)  # a point the card itself makes

@@ -88,6 +88,17 @@ def test_the_bank_goes_beyond_the_catalogue():
     assert len(DECK) >= 70 and len(set(DECK.cards) - set(CATALOGUE)) >= 15
 
 
+def test_every_card_has_a_rubric_of_two_to_five_distinct_points():
+    """`quiz interview` self-grades a spoken answer against `must_say`. The schema keeps it optional, for a user's
+    own deck; the shipped deck must have it on every card."""
+    lacking = sorted(card.id for card in DECK if not card.must_say)
+    assert not lacking, f"cards without must_say: {lacking}"
+    for card in DECK:
+        assert 2 <= len(card.must_say) <= 5, card.id
+        assert len(set(card.must_say)) == len(card.must_say), f"{card.id}: a point repeated"
+        assert card.title.lower() not in {p.lower() for p in card.must_say}, f"{card.id}: a point restates the title"
+
+
 def test_every_topic_has_cards():
     from quiz.models import Topic
 

@@ -4,6 +4,7 @@ cards to study next. Driven through CliRunner on decks in tmp_path, and the plan
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import sqlite3
@@ -136,8 +137,12 @@ def test_the_same_seed_plans_the_same_interview():
 
 
 def test_open_questions_prefer_cards_with_a_rubric():
-    cards = real_deck()
+    # Every card of the shipped deck has a rubric, so the preference only shows on a deck where some lack one (a
+    # user's): here every other card of the real deck, its rubric dropped.
+    deck = sorted(real_deck(), key=lambda c: c.id)
+    cards = [c if i % 2 else dataclasses.replace(c, must_say=()) for i, c in enumerate(deck)]
     with_rubric = sum(bool(c.must_say) for c in cards) / len(cards)
+    assert 0.4 < with_rubric < 0.6
     asked = [a for seed in range(20) for a in plan_interview(cards, 30, seed).planned if a.open and not a.follow_up_of]
     assert sum(bool(a.question.card.must_say) for a in asked) / len(asked) > with_rubric
 
@@ -327,32 +332,16 @@ def test_a_card_without_a_rubric_is_graded_on_the_model_answer_alone(tmp_path, m
 # --------------------------------------------------------------------------------------------------
 # The rubrics in the bank
 
-CORE = (
-    "self-attention-from-scratch",
-    "sqrt-dk-scaling",
-    "causal-masking",
-    "multi-head-attention-implementation",
-    "rope-relative-rotation",
-    "kv-cache-decoding",
-    "gqa-mqa-kv-cache",
-    "flash-attention",
-    "attention-complexity",
-    "layer-normalization",
-    "training-memory-budget",
-)
-
 
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{5,}", text.lower())}
 
 
-def test_the_interview_relevant_cards_have_a_rubric_of_two_to_five_points_drawn_from_their_answer():
+def test_every_rubric_point_is_drawn_from_its_cards_answer():
+    # that every shipped card has a rubric of 2 to 5 points is test_bank's; here: each point is one the card makes
     cards = real_deck()
-    rubrics = {c.id: c for c in cards if c.must_say}
-    assert len(rubrics) >= 30
-    assert set(CORE) <= set(rubrics)
-    for card in rubrics.values():
-        assert 2 <= len(card.must_say) <= 5, card.id
+    assert all(c.must_say for c in cards)
+    for card in cards:
         said = _words(card.answer + " " + card.explanation)
         for point in card.must_say:
             assert _words(point) & said or not _words(point), (card.id, point)  # a point the card itself makes

@@ -23,6 +23,7 @@ def texts(card) -> list[tuple[str, str]]:
     fields += [(f"claims.{i}", c.statement) for i, c in enumerate(card.claims)]
     fields += [(f"choices.{i}", c.text + " " + (c.why or "")) for i, c in enumerate(card.choices)]
     fields += [(f"numeric.{i}", n.prompt) for i, n in enumerate(card.numeric)]
+    fields += [(f"must_say.{i}", p) for i, p in enumerate(card.must_say)]
     return fields
 
 

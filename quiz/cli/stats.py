@@ -26,12 +26,16 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     Example: quiz stats --json
     """
     from quiz.cache import load_index
+    from quiz.exercises import catalogue
     from quiz.stats import compute
-    from quiz.store import now_utc, suspended
+    from quiz.store import OWN_DECK, exercise_progress, now_utc, suspended
 
     cards = load_index(source.questions, source.answers)
     with open_store(db, source) as store:
-        result = compute(cards, store.progress(), store.reviews(), now_utc(), suspended(store))
+        # The exercises belong to the project's own deck (quiz code keeps their progress there).
+        own = store.deck == OWN_DECK
+        exercises = ([e.id for e in catalogue()], exercise_progress(store)) if own else None
+        result = compute(cards, store.progress(), store.reviews(), now_utc(), suspended(store), exercises)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
@@ -63,3 +67,9 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
         + (f" · suspended: {result.suspended}" if result.suspended else "")
     )
     out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))
+    if x := result.exercises:
+        out.print(
+            f"Exercises: {x.started}/{x.exercises} started · {x.passed} passed · due now: {x.due_now} "
+            "(quiz code list --due)"
+        )
+        out.print("Exercises due: " + " · ".join(f"{day[5:]} {n}" for day, n in x.forecast))

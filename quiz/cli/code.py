@@ -157,6 +157,9 @@ def check(file: Path, as_json: bool, timeout: float, memory_mb: int, db: Path | 
     """Run the exercise's checks on your FILE, in a separate process; on a failure, show the first failing check
     side by side and name the mistake if it is a known one.
 
+    Each check is one review of the exercise, saved in the progress database: failing, it stays due until it
+    passes; passing while due, it comes back in days (sooner after a failure that day). --json adds "schedule".
+
     Exit status 0 when every check passes, 1 when one fails, 2 for a usage error.
     """
     try:

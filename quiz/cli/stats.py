@@ -22,6 +22,7 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     retention  reviews of cards seen before that you still recalled (graded Hard or better)
     mastery    how close each card's memory is to lasting 21 days (FSRS stability), unseen cards 0
     Due        cards due on each study day, which starts at $QUIZ_DAY_STARTS (default 4 am) local time
+    Exercises  coding exercises (quiz code) started, passed, due now, and due on each study day
 
     Example: quiz stats --json
     """

@@ -54,6 +54,24 @@ def _due_in(progress: Any, now: datetime) -> int | None:
     return 0 if progress.is_due(now) else days_until(progress.due, progress.failing, now)
 
 
+def _json_row(e: Any, p: Any, due_in: int | None) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "card": e.card,
+        "difficulty": e.difficulty,
+        "title": e.title,
+        "function": e.function,
+        "status": "not started" if p is None else "passed" if p.last_passed else "failing",
+        "attempts": p.attempts if p else 0,
+        "last_attempt": p.last_at.isoformat() if p else None,
+        "first_passed": p.first_passed_at.isoformat() if p and p.first_passed_at else None,
+        "due": None if p is None or p.due is None else p.due.isoformat(),
+        "due_in_days": due_in,  # 0: due now; null: never checked
+        "reviews": p.reviews if p else 0,
+        "lapses": p.lapses if p else 0,
+    }
+
+
 @code.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.option("--due", "due_only", is_flag=True, help="Only the exercises due now.")
@@ -77,24 +95,7 @@ def list_(as_json: bool, due_only: bool, db: Path | None) -> None:
             continue
         rows.append((e, p, due_in))
     if as_json:
-        listed = [
-            {
-                "id": e.id,
-                "card": e.card,
-                "difficulty": e.difficulty,
-                "title": e.title,
-                "function": e.function,
-                "status": "not started" if p is None else "passed" if p.last_passed else "failing",
-                "attempts": p.attempts if p else 0,
-                "last_attempt": p.last_at.isoformat() if p else None,
-                "first_passed": p.first_passed_at.isoformat() if p and p.first_passed_at else None,
-                "due": None if p is None or p.due is None else p.due.isoformat(),
-                "due_in_days": due_in,  # 0: due now; null: never checked
-                "reviews": p.reviews if p else 0,
-                "lapses": p.lapses if p else 0,
-            }
-            for e, p, due_in in rows
-        ]
+        listed = [_json_row(e, p, due_in) for e, p, due_in in rows]
         click.echo(json.dumps(listed, indent=2, ensure_ascii=False))
         return
     cells = [

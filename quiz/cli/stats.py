@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from quiz.cli.base import DeckSource, db_option, deck_source, main, open_store, out
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from quiz.stats import ExerciseStats, Stats
 
 
 @main.command()
@@ -40,6 +46,21 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
+    out.print(_table(result))
+    later = result.forecast[0][1] - result.due_now
+    out.print(
+        f"Due now: {result.due_now} (quiz take --due-only asks these)"
+        + (f" · later today: {later}" if later else "")
+        + (f" · in learning steps: {result.learning}" if result.learning else "")
+        + (f" · suspended: {result.suspended}" if result.suspended else "")
+    )
+    out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))
+    if result.exercises:
+        _show_exercises(result.exercises)
+
+
+def _table(result: Stats) -> Table:
+    """Per topic and overall: cards seen, reviews, accuracy, retention, mastery."""
     from rich.table import Table
 
     def pct(x: float | None) -> str:
@@ -59,18 +80,12 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
         "",
         style="bold",
     )
-    out.print(table)
-    later = result.forecast[0][1] - result.due_now
+    return table
+
+
+def _show_exercises(x: ExerciseStats) -> None:
     out.print(
-        f"Due now: {result.due_now} (quiz take --due-only asks these)"
-        + (f" · later today: {later}" if later else "")
-        + (f" · in learning steps: {result.learning}" if result.learning else "")
-        + (f" · suspended: {result.suspended}" if result.suspended else "")
+        f"Exercises: {x.started}/{x.exercises} started · {x.passed} passed · due now: {x.due_now} "
+        "(quiz code list --due)"
     )
-    out.print("Due: " + " · ".join(f"{day[5:]} {n}" for day, n in result.forecast))
-    if x := result.exercises:
-        out.print(
-            f"Exercises: {x.started}/{x.exercises} started · {x.passed} passed · due now: {x.due_now} "
-            "(quiz code list --due)"
-        )
-        out.print("Exercises due: " + " · ".join(f"{day[5:]} {n}" for day, n in x.forecast))
+    out.print("Exercises due: " + " · ".join(f"{day[5:]} {n}" for day, n in x.forecast))

@@ -65,8 +65,6 @@ def record_attempt(
     store: Store, exercise_id: str, passed: bool, *, now: datetime, detail: str | None = None
 ) -> Checked:
     """Log one check of an exercise and review it with FSRS, in one transaction."""
-    from quiz.scheduler import review
-
     now = datetime.fromisoformat(iso(now))  # UTC, to the second, as stored: what fsrs requires
     try:
         with store._write() as db:
@@ -80,37 +78,9 @@ def record_attempt(
                 due = is_due(due_at, bool(row[2]), now)
             else:
                 due_at, due = now, True
-            last_pass = db.execute(
-                "SELECT max(attempted_at) FROM exercise_attempts WHERE deck = ? AND exercise_id = ? AND passed",
-                (store.deck, exercise_id),
-            ).fetchone()[0]
-            failures = db.execute(
-                "SELECT attempted_at FROM exercise_attempts WHERE deck = ? AND exercise_id = ? AND NOT passed "
-                "AND attempted_at > ?",
-                (store.deck, exercise_id, last_pass or ""),
-            ).fetchall()
-            today = day_of(now)
-            failed_today = any(day_of(store._moment("an attempt's time", f)) == today for (f,) in failures)
-            grade = grade_of(passed, due, failed_today)
+            grade = grade_of(passed, due, _failed_today(store, db, exercise_id, now))
             if grade is not None:
-                after = review(row[0] if row else None, grade, now, exercise=True)
-                due_at = now if grade == AGAIN else after.due
-                reviews, lapses = (row[3], row[4]) if row else (0, 0)
-                db.execute(
-                    "INSERT INTO exercises (deck, id, state, due, failing, reviews, lapses) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (deck, id) DO UPDATE SET state = excluded.state, "
-                    "due = excluded.due, failing = excluded.failing, reviews = excluded.reviews, "
-                    "lapses = excluded.lapses",
-                    (
-                        store.deck,
-                        exercise_id,
-                        after.state,
-                        iso(due_at),
-                        int(grade == AGAIN),
-                        reviews + 1,
-                        lapses + (grade == AGAIN and row is not None and not row[2]),  # a pass forgotten
-                    ),
-                )
+                due_at = _review(store, db, exercise_id, row, grade, now)
             db.execute(
                 "INSERT INTO exercise_attempts (deck, exercise_id, passed, attempted_at, detail, grade) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -119,6 +89,45 @@ def record_attempt(
     except sqlite3.DatabaseError as exc:
         raise store._refuse(f"could not be written ({exc})") from None
     return Checked(grade, due_at)
+
+
+def _failed_today(store: Store, db: sqlite3.Connection, exercise_id: str, now: datetime) -> bool:
+    """Did a check of the exercise fail earlier this study day, since it last passed?"""
+    last_pass = db.execute(
+        "SELECT max(attempted_at) FROM exercise_attempts WHERE deck = ? AND exercise_id = ? AND passed",
+        (store.deck, exercise_id),
+    ).fetchone()[0]
+    failures = db.execute(
+        "SELECT attempted_at FROM exercise_attempts WHERE deck = ? AND exercise_id = ? AND NOT passed "
+        "AND attempted_at > ?",
+        (store.deck, exercise_id, last_pass or ""),
+    ).fetchall()
+    today = day_of(now)
+    return any(day_of(store._moment("the time of an exercise check", f)) == today for (f,) in failures)
+
+
+def _review(store: Store, db: sqlite3.Connection, exercise_id: str, row: tuple | None, grade: int, now: datetime):
+    """Review the exercise with ``grade`` and write its schedule; return when it is due."""
+    from quiz.scheduler import review
+
+    after = review(row[0] if row else None, grade, now, exercise=True)
+    due_at = now if grade == AGAIN else after.due
+    reviews, lapses, was_passed = (row[3], row[4], not row[2]) if row else (0, 0, False)
+    db.execute(
+        "INSERT INTO exercises (deck, id, state, due, failing, reviews, lapses) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (deck, id) DO UPDATE SET state = excluded.state, due = excluded.due, "
+        "failing = excluded.failing, reviews = excluded.reviews, lapses = excluded.lapses",
+        (
+            store.deck,
+            exercise_id,
+            after.state,
+            iso(due_at),
+            int(grade == AGAIN),
+            reviews + 1,
+            lapses + (grade == AGAIN and was_passed),  # a lapse: a pass forgotten
+        ),
+    )
+    return due_at
 
 
 def exercise_progress(store: Store) -> dict[str, ExerciseProgress]:

@@ -58,3 +58,13 @@ def forecast_day(due: datetime, learning: bool, now: datetime, starts: int | Non
     if is_due(due, learning, now, starts):
         return today
     return max(today, day_of(due, starts))
+
+
+def days_until(due: datetime, learning: bool, now: datetime, starts: int | None = None) -> int:
+    """How many study days until a card (or exercise) due at ``due`` is asked: 0 when it is due now."""
+    return (forecast_day(due, learning, now, starts) - day_of(now, starts)).days
+
+
+def in_days(days: int) -> str:
+    """0 → "today", 1 → "in 1 day", n → "in n days"."""
+    return "today" if days == 0 else f"in {days} day" + ("s" if days > 1 else "")

@@ -22,6 +22,15 @@ def _scheduler():
     return fsrs.Scheduler(enable_fuzzing=False)
 
 
+@cache
+def _exercise_scheduler():
+    import fsrs
+
+    # A coding exercise has no learning steps: a pass is a review that sends it out days (FSRS's interval for its
+    # stability), and a failing check keeps it due until it passes (quiz.store.exercises), not for FSRS's minutes.
+    return fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+
+
 @dataclass(frozen=True)
 class Reviewed:
     state: str  # fsrs.Card.to_json()
@@ -29,14 +38,17 @@ class Reviewed:
     stability: float | None
 
 
-def review(state: str | None, grade: int, now: datetime) -> Reviewed:
-    """The memory state after answering with ``grade`` (1 again · 2 hard · 3 good · 4 easy) at ``now``."""
+def review(state: str | None, grade: int, now: datetime, *, exercise: bool = False) -> Reviewed:
+    """The memory state after answering with ``grade`` (1 again · 2 hard · 3 good · 4 easy) at ``now``;
+    ``exercise``: a check of a coding exercise, scheduled without learning steps."""
     import fsrs
 
     # card_id is fixed: the store keys cards by their string id, and fsrs would otherwise sleep a
     # millisecond to make a unique time-based id.
     card = fsrs.Card.from_json(state) if state else fsrs.Card(card_id=1, due=now)
-    card, _ = _scheduler().review_card(card, fsrs.Rating(grade), review_datetime=now)
+    card, _ = (_exercise_scheduler() if exercise else _scheduler()).review_card(
+        card, fsrs.Rating(grade), review_datetime=now
+    )
     return Reviewed(card.to_json(), card.due, card.stability)
 
 

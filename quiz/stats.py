@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from quiz.cache import CardView
 from quiz.days import day_of, forecast_day, is_due
 from quiz.scheduler import is_learning, stability
-from quiz.store import Progress, Review
+from quiz.store import ExerciseProgress, Progress, Review
 
 MATURE_DAYS = 21.0
 
@@ -29,6 +29,20 @@ class TopicStats:
 
 
 @dataclass(frozen=True)
+class ExerciseStats:
+    exercises: int
+    started: int  # checked at least once
+    passed: int  # the latest check passed
+    due_now: int  # what `quiz code list --due` lists: failing ones, and passed ones whose review day has come
+    forecast: list[tuple[str, int]]  # as the cards': (study day, exercises due that day), today with the overdue
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["forecast"] = [{"date": day, "due": n} for day, n in self.forecast]
+        return data
+
+
+@dataclass(frozen=True)
 class Stats:
     reviews: int
     cards: int
@@ -40,10 +54,12 @@ class Stats:
     due_now: int = 0  # what `quiz take --due-only` would ask now (edited cards included, suspended not)
     learning: int = 0  # cards in their learning steps
     suspended: int = 0
+    exercises: ExerciseStats | None = None
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["forecast"] = [{"date": day, "due": n} for day, n in self.forecast]
+        data["exercises"] = self.exercises.to_json() if self.exercises else None
         return data
 
 
@@ -72,7 +88,9 @@ def compute(
     reviews: list[Review],
     now: datetime,
     suspended: set[str] | frozenset[str] = frozenset(),
+    exercises: tuple[list[str], dict[str, ExerciseProgress]] | None = None,
 ) -> Stats:
+    """``exercises``: the coding exercises' ids and their progress, for ``quiz stats`` to show them too."""
     known = {c.id for c in cards}
     objective = [r for r in reviews if r.correct is not None and r.card_id in known]
     again = _spaced([r for r in reviews if r.card_id in known])
@@ -89,6 +107,24 @@ def compute(
         due_now=due_now,
         learning=sum(is_learning(p.state) for p in scheduled.values()),
         suspended=len(suspended & known),
+        exercises=None if exercises is None else exercise_stats(*exercises, now),
+    )
+
+
+def exercise_stats(ids: list[str], progress: dict[str, ExerciseProgress], now: datetime) -> ExerciseStats:
+    """The coding exercises' figures; an exercise that is no longer in the catalogue is left out."""
+    mine = {i: progress[i] for i in ids if i in progress}
+    today = day_of(now)
+    days: dict[object, int] = defaultdict(int)
+    for p in mine.values():
+        # Checked before schedules were kept (no due date): due now, as `quiz code list` says.
+        days[today if p.is_due(now) else forecast_day(p.due, p.failing, now)] += 1  # type: ignore[arg-type]
+    return ExerciseStats(
+        exercises=len(ids),
+        started=len(mine),
+        passed=sum(p.last_passed for p in mine.values()),
+        due_now=sum(p.is_due(now) for p in mine.values()),
+        forecast=[((today + timedelta(days=d)).isoformat(), days[today + timedelta(days=d)]) for d in range(7)],
     )
 
 

@@ -440,7 +440,7 @@ CASES = [
     Case(
         "a database from a newer quiz",
         database("newer"),
-        "Error: progress.sqlite3 was written by a newer quiz (schema 99, this one reads 2); it was left untouched "
+        "Error: progress.sqlite3 was written by a newer quiz (schema 99, this one reads 3); it was left untouched "
         "(pass --db PATH to use another file)",
     ),
     Case(

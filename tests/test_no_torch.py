@@ -50,7 +50,7 @@ finally:
 """
 
 
-@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["show", "causal-masking"]])
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["show", "causal-masking"], ["stats"]])
 def test_reading_commands_on_a_warm_card_cache_import_neither_torch_pydantic_nor_yaml(args):
     def heavy() -> str:
         probe = WARM_PROBE.format(args=args)

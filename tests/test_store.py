@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from quiz.store import APPLICATION_ID, SCHEMA_VERSION, NotSavedError, Store, StoreError, deck_key, now_utc
+from quiz.store import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    NotSavedError,
+    Store,
+    StoreError,
+    deck_key,
+    exercise_progress,
+    now_utc,
+)
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=UTC)
 
@@ -217,6 +226,7 @@ def test_a_schema_1_database_is_migrated_and_its_progress_stays_the_projects_own
         assert store.progress()["causal-masking"].reviews == 2
     with Store(path, deck="/another/deck") as other:
         assert other.progress() == {}
+        assert exercise_progress(other) == {}  # schema 1 → 2 → 3: the exercise tables are there too
     with sqlite3.connect(path) as con:
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from quiz.cli.base import db_option, main, open_store, out
+from quiz.cli.base import db_option, main, open_store, out, printable
 from quiz.errors import QuizError
 from quiz.exercises import MEMORY_MB, TIMEOUT_SECONDS, catalogue, find, identify, run_check, solution, starter
 from quiz.paths import shown_path
+
+if TYPE_CHECKING:
+    from quiz.store import Checked
 
 
 def _usage(error: QuizError) -> None:
@@ -41,42 +45,74 @@ def _status(progress: Any) -> str:
     return f"passed {when}" if progress.last_passed else f"failing ({progress.attempts} tries, last {when})"
 
 
+def _due_in(progress: Any, now: datetime) -> int | None:
+    """Study days until the exercise is due (0: due now), None when it was never checked."""
+    from quiz.days import days_until
+
+    if progress is None:
+        return None
+    return 0 if progress.is_due(now) else days_until(progress.due, progress.failing, now)
+
+
+def _json_row(e: Any, p: Any, due_in: int | None) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "card": e.card,
+        "difficulty": e.difficulty,
+        "title": e.title,
+        "function": e.function,
+        "status": "not started" if p is None else "passed" if p.last_passed else "failing",
+        "attempts": p.attempts if p else 0,
+        "last_attempt": p.last_at.isoformat() if p else None,
+        "first_passed": p.first_passed_at.isoformat() if p and p.first_passed_at else None,
+        "due": None if p is None or p.due is None else p.due.isoformat(),
+        "due_in_days": due_in,  # 0: due now; null: never checked
+        "reviews": p.reviews if p else 0,
+        "lapses": p.lapses if p else 0,
+    }
+
+
 @code.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--due", "due_only", is_flag=True, help="Only the exercises due now.")
 @db_option
-def list_(as_json: bool, db: Path | None) -> None:
-    """Every exercise: its id, the card it practises, difficulty, and your status."""
-    from quiz.store import exercise_progress
+def list_(as_json: bool, due_only: bool, db: Path | None) -> None:
+    """Every exercise: its id, the card it practises, difficulty, your status and when it is due again.
+
+    When the output is not a terminal, one tab-separated line per exercise: id, card, difficulty, status, due.
+    """
+    from quiz.days import in_days
+    from quiz.store import exercise_progress, now_utc
 
     with open_store(db) as store:
         progress = exercise_progress(store)
-    exercises = catalogue()
+    now = now_utc()
+    rows = []
+    for e in catalogue():
+        p = progress.get(e.id)
+        due_in = _due_in(p, now)
+        if due_only and due_in != 0:
+            continue
+        rows.append((e, p, due_in))
     if as_json:
-        rows = []
-        for e in exercises:
-            p = progress.get(e.id)
-            rows.append(
-                {
-                    "id": e.id,
-                    "card": e.card,
-                    "difficulty": e.difficulty,
-                    "title": e.title,
-                    "function": e.function,
-                    "status": "not started" if p is None else "passed" if p.last_passed else "failing",
-                    "attempts": p.attempts if p else 0,
-                    "last_attempt": p.last_at.isoformat() if p else None,
-                    "first_passed": p.first_passed_at.isoformat() if p and p.first_passed_at else None,
-                }
-            )
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        listed = [_json_row(e, p, due_in) for e, p, due_in in rows]
+        click.echo(json.dumps(listed, indent=2, ensure_ascii=False))
+        return
+    cells = [
+        (e.id, e.card, e.difficulty, _status(p), "" if due_in is None else in_days(due_in)) for e, p, due_in in rows
+    ]
+    if not out.is_terminal:  # a pipe or a file: whole ids, one line each, for grep and cut
+        for row in cells:
+            click.echo(printable("\t".join(row)))
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(exercises)} exercises · quiz code start ID", title_justify="left")
-    for column in ("id", "card", "difficulty", "status"):
-        table.add_column(column)
-    for e in exercises:
-        table.add_row(e.id, e.card, e.difficulty, _status(progress.get(e.id)))
+    what = "exercises due now" if due_only else "exercises"
+    table = Table(title=f"{len(cells)} {what} · quiz code start ID", title_justify="left")
+    for column in ("id", "card", "difficulty", "status", "due"):
+        table.add_column(column, no_wrap=column == "id", overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     out.print(table)
 
 
@@ -122,6 +158,9 @@ def check(file: Path, as_json: bool, timeout: float, memory_mb: int, db: Path | 
     """Run the exercise's checks on your FILE, in a separate process; on a failure, show the first failing check
     side by side and name the mistake if it is a known one.
 
+    Each check is one review of the exercise, saved in the progress database: failing, it stays due until it
+    passes; passing while due, it comes back in days (sooner after a failure that day). --json adds "schedule".
+
     Exit status 0 when every check passes, 1 when one fails, 2 for a usage error.
     """
     try:
@@ -130,15 +169,17 @@ def check(file: Path, as_json: bool, timeout: float, memory_mb: int, db: Path | 
         _usage(error)
     record = run_check(exercise, file, timeout=timeout, memory_mb=memory_mb)
     passed = record["status"] == "passed"
-    _save(db, exercise.id, record)
+    checked = _save(db, exercise.id, record)
     if as_json:
-        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        schedule = {"grade": checked.grade_name, "due": checked.due.isoformat()}
+        click.echo(json.dumps(record | {"schedule": schedule}, indent=2, ensure_ascii=False))
     else:
         _show(record)
+        out.print(_schedule_line(checked))
     sys.exit(0 if passed else 1)
 
 
-def _save(db: Path | None, exercise_id: str, record: dict[str, Any]) -> None:
+def _save(db: Path | None, exercise_id: str, record: dict[str, Any]) -> Checked:
     from quiz.store import now_utc, record_attempt
 
     failure = record.get("failure") or {}
@@ -147,48 +188,68 @@ def _save(db: Path | None, exercise_id: str, record: dict[str, Any]) -> None:
         {"check": failure.get("check"), "error": record.get("error"), "diagnosis": [d["name"] for d in diagnosis]}
     )  # fmt: skip
     with open_store(db) as store:
-        record_attempt(store, exercise_id, record["status"] == "passed", now=now_utc(), detail=detail)
+        return record_attempt(store, exercise_id, record["status"] == "passed", now=now_utc(), detail=detail)
+
+
+def _schedule_line(checked: Checked) -> str:
+    from quiz.days import days_until, in_days
+    from quiz.store import now_utc
+
+    if checked.grade is None:
+        days = days_until(checked.due, False, now_utc())
+        return f"Saved. It was not due yet, so its schedule stays: due {in_days(days)}."
+    if checked.grade_name == "again":
+        return "Saved. It stays due until it passes: fix it and check again."
+    days = days_until(checked.due, False, now_utc())
+    return (
+        f"Saved as {checked.grade_name.capitalize()}: due again {in_days(days)} ({checked.due.astimezone():%Y-%m-%d})."
+    )
 
 
 def _show(record: dict[str, Any]) -> None:
-    from rich.markup import escape
+    # Our words are styled with rich Text spans; every piece of the learner's or the exercise's text is a plain
+    # span, never markup (out is a SafeConsole: a "[/]" in a check name or in printed output stays text).
     from rich.table import Table
+    from rich.text import Text
 
     checks = record.get("checks", [])
     for c in checks:
-        mark = "[green]✓[/]" if c["problem"] is None else "[red]✗[/]"
-        out.print(f"{mark} {escape(c['name'])}")
+        mark = Text("✓", "green") if c["problem"] is None else Text("✗", "red")
+        out.print(Text.assemble(mark, " ", c["name"]))
     if record["status"] == "passed":
-        out.print(f"[green]All {len(checks)} checks pass.[/] (quiz code list shows your progress)")
+        out.print(Text.assemble((f"All {len(checks)} checks pass.", "green"), " (quiz code list shows your progress)"))
     elif record.get("error"):
-        out.print(f"[red]{escape(record['error'])}[/]")
+        out.print(Text(record["error"], "red"))
     failure = record.get("failure")
     if failure and not record.get("error"):  # a stub or a refused call: the error line says it all
-        out.print(f"\n[bold]First failing check:[/] {escape(failure['check'])} ({escape(failure['why'])})")
-        out.print(f"  {escape(failure['problem'])}")
+        out.print()
+        out.print(Text.assemble(("First failing check:", "bold"), f" {failure['check']} ({failure['why']})"))
+        out.print(Text(f"  {failure['problem']}"))
         for name, value in failure["inputs"]:
-            out.print(f"[dim]{escape(name)} =[/] {escape(value)}")
+            out.print(Text.assemble((f"{name} =", "dim"), f" {value}"))
         table = Table(show_lines=False)
         table.add_column("expected")
-        table.add_column(f"yours: {failure['label']}" if failure["label"] else "yours")
-        table.add_row(escape(failure["expected"]), escape(failure["actual"]))
+        table.add_column(Text(f"yours: {failure['label']}" if failure["label"] else "yours"))
+        table.add_row(Text(failure["expected"]), Text(failure["actual"]))
         out.print(table)
         diagnosis = record.get("diagnosis") or []
         if diagnosis:
             for d in diagnosis:
                 explanation = d["explanation"][:1].upper() + d["explanation"][1:]
-                out.print(f"[bold]Diagnosis: {escape(d['name'])}.[/] {escape(explanation)}.")
-                out.print(
-                    f"  See {escape(d['pitfall'])}  (quiz show {d['pitfall'].split(':')[0].split(' ')[0]} --answer)"
-                )
+                out.print(Text.assemble((f"Diagnosis: {d['name']}.", "bold"), f" {explanation}."))
+                card = d["pitfall"].split(":")[0].split(" ")[0]
+                out.print(Text(f"  See {d['pitfall']}  (quiz show {card} --answer)"))
         else:
             out.print(
-                "Diagnosis: no known mistake matches your outputs; compare expected and yours above "
-                f"(quiz code solution {record['exercise']} shows the reference)."
+                Text(
+                    "Diagnosis: no known mistake matches your outputs; compare expected and yours above "
+                    f"(quiz code solution {record['exercise']} shows the reference)."
+                )
             )
     if record.get("printed"):
-        out.print("\n[dim]Your code printed (not part of the result):[/]")
-        out.print(escape(record["printed"][-2000:]))
+        out.print()
+        out.print(Text("Your code printed (not part of the result):", "dim"))
+        out.print(Text(record["printed"][-2000:]))
 
 
 @code.command("solution")

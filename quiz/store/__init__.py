@@ -25,12 +25,12 @@ Where each part lives:
 - ``database``: ``Store``, an open database for one deck: each answer in one transaction, and reading it back.
 - ``recovery``: the recovery file of answers that could not be written.
 - ``log``: undo, suspend, reset, cram and a card's history: one small transaction or query each.
-- ``exercises``: attempts at coding exercises.
+- ``exercises``: checks of coding exercises, each one FSRS review of the exercise.
 """
 
 from quiz.store.context import DB_ENV, MEMORY, NOW_ENV, OWN_DECK, deck_key, default_db_path, now_utc
 from quiz.store.database import Store
-from quiz.store.exercises import ExerciseProgress, exercise_progress, record_attempt
+from quiz.store.exercises import Checked, ExerciseProgress, exercise_progress, grade_of, record_attempt
 from quiz.store.log import (
     CardRow,
     card_row,
@@ -53,6 +53,7 @@ __all__ = [
     "OWN_DECK",
     "SCHEMA_VERSION",
     "CardRow",
+    "Checked",
     "ExerciseProgress",
     "NotSavedError",
     "Progress",
@@ -64,6 +65,7 @@ __all__ = [
     "deck_key",
     "default_db_path",
     "exercise_progress",
+    "grade_of",
     "history",
     "now_utc",
     "record_attempt",

@@ -14,7 +14,7 @@ from pathlib import Path
 from quiz.store.records import StoreError
 
 APPLICATION_ID = 0x51554959  # "QUIY": marks a quiz progress database
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
@@ -43,6 +43,25 @@ CREATE TABLE reviews (
     deck        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX reviews_by_card ON reviews (deck, card_id, answered_at);
+CREATE TABLE exercise_attempts (
+    id           INTEGER PRIMARY KEY,
+    deck         TEXT NOT NULL,
+    exercise_id  TEXT NOT NULL,
+    passed       INTEGER NOT NULL,
+    attempted_at TEXT NOT NULL,
+    detail       TEXT,                      -- failing: the first failing check and the mistakes named (JSON)
+    grade        INTEGER                    -- the FSRS grade this check gave, NULL when it moved no schedule
+);
+CREATE TABLE exercises (
+    deck     TEXT NOT NULL DEFAULT '',
+    id       TEXT NOT NULL,                 -- the exercise id (quiz code list)
+    state    TEXT NOT NULL,                 -- fsrs.Card.to_json()
+    due      TEXT NOT NULL,                 -- ISO 8601 UTC: when it is asked again
+    failing  INTEGER NOT NULL,              -- 1 after a failing check: due at its moment, until a pass
+    reviews  INTEGER NOT NULL DEFAULT 0,
+    lapses   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (deck, id)
+);
 """
 
 # Schema 1 keyed cards by id alone; all its progress is the project's own deck's.
@@ -60,6 +79,21 @@ ALTER TABLE reviews ADD COLUMN deck TEXT NOT NULL DEFAULT '';
 DROP INDEX reviews_by_card;
 CREATE INDEX reviews_by_card ON reviews (deck, card_id, answered_at)
 """
+
+# Schema 2 logged exercise checks in a table made on the first check (so it may be missing), without grades, and
+# scheduled no exercise: an exercise checked before has no schedule yet and counts as due until its next check.
+_MIGRATE_2_TO_3 = """
+CREATE TABLE IF NOT EXISTS exercise_attempts (id INTEGER PRIMARY KEY, deck TEXT NOT NULL,
+    exercise_id TEXT NOT NULL, passed INTEGER NOT NULL, attempted_at TEXT NOT NULL, detail TEXT);
+ALTER TABLE exercise_attempts ADD COLUMN grade INTEGER;
+CREATE TABLE exercises (
+    deck TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, state TEXT NOT NULL, due TEXT NOT NULL,
+    failing INTEGER NOT NULL, reviews INTEGER NOT NULL DEFAULT 0, lapses INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (deck, id)
+)
+"""
+
+_MIGRATIONS = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3}  # from version n to n + 1
 
 
 def why(exc: sqlite3.Error) -> str:
@@ -214,13 +248,15 @@ def _check_version(db: sqlite3.Connection, path: Path) -> None:
         raise refuse(path, f"was written by a newer quiz (schema {version}, this one reads {SCHEMA_VERSION})")
     if version < 1:
         raise refuse(path, "has no schema version; it is not a quiz progress database")
-    if version == 1:
-        db.execute("BEGIN IMMEDIATE")
+    if version < SCHEMA_VERSION:
+        db.execute("BEGIN IMMEDIATE")  # every step in one transaction: a crash leaves the old schema whole
         try:
-            if db.execute("PRAGMA user_version").fetchone()[0] == 1:  # not migrated by another session meanwhile
-                for statement in _MIGRATE_1_TO_2.split(";\n"):
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another session may have migrated it
+            while version < SCHEMA_VERSION:
+                for statement in _MIGRATIONS[version].split(";\n"):
                     db.execute(statement)
-                db.execute("PRAGMA user_version = 2")
+                version += 1
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -226,3 +226,19 @@ def test_a_failing_check_shows_the_diagnosis_without_literal_markup(failing_reco
 def test_the_learners_printed_text_stays_text_never_markup(failing_record, monkeypatch):
     shown = _shown(failing_record | {"printed": "[bold]mine[/] [red]x"}, monkeypatch, force_terminal=True)
     assert "[bold]mine[/] [red]x" in shown
+
+
+def test_checking_the_untouched_starter_saves_nothing(monkeypatch, tmp_path):
+    def run_check(exercise, file, **_):
+        return {"exercise": exercise.id, "status": "failed", "checks": [], "printed": "", "unwritten": True,
+                "error": "causal_mask still raises NotImplementedError: write its body"}  # fmt: skip
+
+    monkeypatch.setattr(code_cli, "run_check", run_check)
+    db = str(tmp_path / "progress.sqlite3")
+    path = tmp_path / "causal_mask.py"
+    path.write_text(HEADER.format(id="causal-mask") + "\n")
+    done = CliRunner().invoke(main, ["code", "check", str(path), "--db", db])
+    assert done.exit_code == 1 and "Not saved: the function is still the starter's" in done.output
+    listed = CliRunner().invoke(main, ["code", "list", "--json", "--db", db])
+    [row] = [r for r in json.loads(listed.output) if r["id"] == "causal-mask"]
+    assert row["status"] == "not started"

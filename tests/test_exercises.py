@@ -62,6 +62,19 @@ def test_the_starter_stub_fails_with_a_clear_message(exercise_id):
     record = evaluate(exercise_module(exercise_id), lambda: _defined(starter(exercise), exercise.function))
     assert record["status"] == "failed"
     assert record["error"] == f"{exercise.function} still raises NotImplementedError: write its body"
+    assert record["unwritten"], "an untouched starter is no attempt, and is not saved as one"
+
+
+def test_a_body_that_raises_not_implemented_on_some_inputs_only_is_an_attempt():
+    import torch
+
+    def partly_written(n):
+        if n > 3:
+            raise NotImplementedError
+        return torch.ones(n, n, dtype=torch.bool).tril()
+
+    record = evaluate(exercise_module("causal-mask"), lambda: partly_written)
+    assert record["status"] == "failed" and record["unwritten"] is False
 
 
 def test_a_right_answer_that_is_none_of_the_mistakes_is_said_to_match_none():

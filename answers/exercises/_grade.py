@@ -125,6 +125,8 @@ def evaluate(
     record["status"] = "failed"
     if isinstance(output, NotImplementedError):
         record["error"] = f"{exercise.FUNCTION} still raises NotImplementedError: write its body"
+        # Every check stopped at the starter's raise: nothing was attempted, so it is no review of the exercise.
+        record["unwritten"] = all(isinstance(o, NotImplementedError) for o in outputs)
     elif isinstance(output, ForbiddenCall):
         record["error"] = f"refused: {output}"
     shown_actual = output

@@ -169,14 +169,18 @@ def check(file: Path, as_json: bool, timeout: float, memory_mb: int, db: Path | 
         _usage(error)
     record = run_check(exercise, file, timeout=timeout, memory_mb=memory_mb)
     passed = record["status"] == "passed"
-    checked = _save(db, exercise.id, record)
+    # The untouched starter is not an attempt: saving it would count a lapse on an exercise once passed.
+    checked = None if record.get("unwritten") else _save(db, exercise.id, record)
     if as_json:
-        schedule = {"grade": checked.grade_name, "due": checked.due.isoformat()}
+        schedule = None if checked is None else {"grade": checked.grade_name, "due": checked.due.isoformat()}
         click.echo(json.dumps(record | {"schedule": schedule}, indent=2, ensure_ascii=False))
     else:
         _show(record)
-        out.print(_schedule_line(checked))
+        out.print(_UNWRITTEN if checked is None else _schedule_line(checked))
     sys.exit(0 if passed else 1)
+
+
+_UNWRITTEN = "Not saved: the function is still the starter's, so this check is not a review of the exercise."
 
 
 def _save(db: Path | None, exercise_id: str, record: dict[str, Any]) -> Checked:

@@ -108,24 +108,30 @@ def exercise_page(exercise: Exercise, deck: Deck) -> str:
         _code_block(starter(exercise), "python"),
         "",
     ]
-    found = mistakes(exercise)
-    if found:
-        parts += ["## The mistakes it catches", ""]
-        for mistake in found:
-            source, _, text = mistake.pitfall.partition(": ")
-            origin = ""
-            if source in deck.cards:
-                target = deck.cards[source]
-                page = _relative_card(deck, source)
-                if any(claim.proof == text for claim in target.claims):  # a claim: link to its proof
-                    said = f"[its claim `{text}`]({page}#claim-{text})"
-                else:
-                    said = _md(text)
-                origin = f" *(from [{_md(target.title)}]({page}): {said})*"
-            parts.append(f"- **{_md(mistake.name)}**: {_md(mistake.explanation)}{origin}")
-        parts.append("")
+    parts += _mistakes(exercise, deck)
     parts += ["## The card it practises", "", f"{link}: read its answer and proofs before or after.", ""]
     return "\n".join(parts)
+
+
+def _mistakes(exercise: Exercise, deck: Deck) -> list[str]:
+    """The catalogued mistakes, each with the card pitfall or claim that says so, linked."""
+    found = mistakes(exercise)
+    if not found:
+        return []
+    parts = ["## The mistakes it catches", ""]
+    for mistake in found:
+        source, _, text = mistake.pitfall.partition(": ")
+        origin = ""
+        if source in deck.cards:
+            target = deck.cards[source]
+            page = _relative_card(deck, source)
+            if any(claim.proof == text for claim in target.claims):  # a claim: link to its proof
+                said = f"[its claim `{text}`]({page}#claim-{text})"
+            else:
+                said = _md(text)
+            origin = f" *(from [{_md(target.title)}]({page}): {said})*"
+        parts.append(f"- **{_md(mistake.name)}**: {_md(mistake.explanation)}{origin}")
+    return [*parts, ""]
 
 
 def _yaml_string(text: str) -> str:

@@ -28,13 +28,13 @@ def _indent(text: str, by: str = "    ") -> str:
     return "\n".join(by + line if line.strip() else "" for line in text.strip().splitlines())
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     """Text safe inside one Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def _code(text: str) -> str:
-    text = _cell(text)
+    text = table_cell(text)
     fence = "``" if "`" in text else "`"
     return f"{fence}{text}{fence}"
 
@@ -48,7 +48,7 @@ def _relative(from_page: str, to_page: str) -> str:
     return os.path.relpath(to_page, os.path.dirname(from_page) or ".").replace(os.sep, "/")
 
 
-def _verdict(record: ClaimResult) -> str:
+def verdict_mark(record: ClaimResult) -> str:
     if record.error:
         return ":material-alert: error"
     if record.passed:
@@ -65,14 +65,14 @@ def evidence_table(card: Card, proof: CardProof) -> str:
     ]
     for claim, record in zip(card.claims, proof.claims, strict=True):
         text = record.text
-        statement = f"[{_cell(_md(claim.statement))}](#claim-{claim.proof})"
+        statement = f"[{table_cell(_md(claim.statement))}](#claim-{claim.proof})"
         if text is None:
-            rows.append(f"| {statement} | — | — | — | {_verdict(record)}: {_code(record.error or '')} |")
+            rows.append(f"| {statement} | — | — | — | {verdict_mark(record)}: {_code(record.error or '')} |")
             continue
-        counterfactual = f"{_cell(text.counterfactual)}: {_code(text.counterfactual_measured)} → {_outcome(text)}"
+        counterfactual = f"{table_cell(text.counterfactual)}: {_code(text.counterfactual_measured)} → {_outcome(text)}"
         rows.append(
             f"| {statement} | {_code(text.measured)} | {_code(text.criterion)} | {counterfactual} "
-            f"| {_verdict(record)} |"
+            f"| {verdict_mark(record)} |"
         )
     return "\n".join(rows)
 
@@ -88,11 +88,11 @@ def _claim_section(card: Card, record: ClaimResult, source: Source | None, sourc
             f"- **Measured:** {_code(text.measured)}",
             f"- **Expected:** {_code(text.criterion)} — {text.derivation}",
             f"- **Counterfactual** ({text.counterfactual}): {_code(text.counterfactual_measured)} → {_outcome(text)}",
-            f"- **Result:** {_verdict(record)}",
+            f"- **Result:** {verdict_mark(record)}",
         ]
         if text.details:
             parts.append("- **Details:**")
-        parts += [f"    - {_cell(key)}: {_code(value)}" for key, value in text.details.items()]
+        parts += [f"    - {table_cell(key)}: {_code(value)}" for key, value in text.details.items()]
         parts.append("")
     if source is not None:
         module = f"answers/{card.module}.py"
@@ -114,7 +114,7 @@ def _figure_block(card: Card, figure: dict[str, str]) -> str:
     if "error" in figure:
         return f'!!! warning "Figure `{figure["name"]}` failed"\n\n    `{figure["error"]}`\n'
     src = f"../assets/figures/{card.id}/{figure['file']}"
-    alt = _cell(figure["caption"].splitlines()[0]).replace("[", "(").replace("]", ")").replace("$", "")
+    alt = table_cell(figure["caption"].splitlines()[0]).replace("[", "(").replace("]", ")").replace("$", "")
     return (
         '<figure class="proof-figure" markdown="1">\n\n'
         f"![{alt}]({src})\n\n"
@@ -123,7 +123,7 @@ def _figure_block(card: Card, figure: dict[str, str]) -> str:
     )
 
 
-def _pitfall_block(card: Card, pitfall: Pitfall, anchor: str = "") -> str:
+def pitfall_block(card: Card, pitfall: Pitfall, anchor: str = "") -> str:
     kind = "failure" if pitfall.verdict == "false" else "warning"
     label = "False" if pitfall.verdict == "false" else "Imprecise"
     statement = _md(next(c.statement for c in card.claims if c.proof == pitfall.proof))
@@ -172,20 +172,20 @@ def _keywords(card: Card) -> list[str]:
     return [f'<p class="card-keywords">Also searched as: {words}</p>', ""]
 
 
+def _front_matter(card: Card) -> list[str]:
+    tags = "\n".join(f"  - {tag}" for tag in card.tags)
+    keywords = [f"keywords: {json.dumps(card.keywords, ensure_ascii=False)}"] if card.keywords else []
+    return ["---", f"title: {json.dumps(_md(card.title), ensure_ascii=False)}", f"tags:\n{tags}", *keywords, "---", ""]
+
+
 def card_page(
     card: Card, deck: Deck, proof: CardProof, sources: dict[str, Source], exercises: tuple[tuple[str, str], ...] = ()
 ) -> str:
     """A card's page; ``exercises`` are (title, docs path) of the coding exercises that practise it."""
     here = card_path(card)
-    tags = "\n".join(f"  - {tag}" for tag in card.tags)
     proved = sum(r.passed for r in proof.claims)
     parts = [
-        "---",
-        f"title: {json.dumps(_md(card.title), ensure_ascii=False)}",
-        f"tags:\n{tags}",
-        *([f"keywords: {json.dumps(card.keywords, ensure_ascii=False)}"] if card.keywords else []),
-        "---",
-        "",
+        *_front_matter(card),
         *_tag_chips(card),
         f"# {_md(card.title)}",
         "",
@@ -210,7 +210,7 @@ def card_page(
     if proof.figures:
         parts += ["## Figures", "", *(_figure_block(card, figure) for figure in proof.figures)]
     if card.pitfalls:
-        parts += ["## Pitfalls", "", *(_pitfall_block(card, pitfall) for pitfall in card.pitfalls)]
+        parts += ["## Pitfalls", "", *(pitfall_block(card, pitfall) for pitfall in card.pitfalls)]
     # The wrapper names the table for site.css, which re-flows it to one block per claim on a narrow screen.
     parts += ["## Evidence", "", '<div class="reflow evidence" markdown="1">', "", evidence_table(card, proof), ""]
     parts += ["</div>", ""]
@@ -238,87 +238,13 @@ def topic_page(topic: Topic, cards: list[Card], proofs: dict[str, CardProof]) ->
     for card in cards:
         proved = sum(r.passed for r in proofs[card.id].claims)
         parts.append(
-            f"| [{_cell(_md(card.title))}]({card.id}.md) | {card.difficulty.value} | {proved} / {len(card.claims)} |"
+            f"| [{table_cell(_md(card.title))}]({card.id}.md) | {card.difficulty.value} "
+            f"| {proved} / {len(card.claims)} |"
         )
     parts.append("")
     for card in cards:
         parts += [f"## [{_md(card.title)}]({card.id}.md)", "", _first_sentence(_md(card.question)), ""]
     return "\n".join(parts)
-
-
-def _myth_key(pitfall: Pitfall) -> str:
-    """One statement of the source material: its audit id, or its words when it has none."""
-    return pitfall.audit or " ".join(re.sub(r"[^\w\s]", " ", pitfall.myth.lower()).split())
-
-
-def errata_page(deck: Deck, proofs: dict[str, CardProof]) -> str:
-    """Every statement the cards' pitfalls refute, once each: what the source material gets wrong, with the claims
-    that show it (a statement two cards refute is listed once, with both)."""
-    entries = [(card, pitfall) for card in deck for pitfall in card.pitfalls]
-    entries.sort(key=lambda e: (e[0].topic.title, e[0].id))
-    groups: dict[str, list[tuple[Card, Pitfall]]] = {}
-    for card, pitfall in entries:
-        groups.setdefault(_myth_key(pitfall), []).append((card, pitfall))
-    statements = list(groups.values())
-    false = sum(group[0][1].verdict == "false" for group in statements)
-    parts = [
-        # Below the cards in search: its 150 myths mention every word a reader might type.
-        "---",
-        "search:",
-        "  boost: 0.3",
-        "---",
-        "",
-        "# Errata",
-        "",
-        f"What the source material gets wrong: {len(statements)} statements, {false} false and "
-        f"{len(statements) - false} imprecise, each refuted or sharpened by a claim that runs.",
-        "",
-        '<div id="errata-filter" class="errata-filter"></div>',
-        "",
-        '<div class="reflow errata-table" markdown="1">',
-        "",
-        "| What is said | Topic | Verdict | Source | Refuted by |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for i, group in enumerate(statements, 1):
-        card, pitfall = group[0]
-        refuted = []
-        for other, other_pitfall in group:
-            record = next(r for r in proofs[other.id].claims if r.claim == other_pitfall.proof)
-            link = f"{card_path(other)}#claim-{other_pitfall.proof}"
-            refuted.append(f"[{_cell(_md(other.title))}]({link}) {_verdict(record)}")
-        parts.append(
-            f"| [{_cell(_short(_md(pitfall.myth)))}](#erratum-{i}) | {_cell(card.topic.title)} | {pitfall.verdict} "
-            f"| {_cell(_md(str(pitfall.source or '—')))} | {' · '.join(refuted)} |"
-        )
-    parts += ["", "</div>", ""]
-    for i, group in enumerate(statements, 1):
-        card, pitfall = group[0]
-        # The wrapper carries what the errata filter (interactive.js) hides a section by.
-        parts += [
-            f'<div class="erratum" data-topic="{html.escape(card.topic.title)}" data-verdict="{pitfall.verdict}" '
-            'markdown="1">',
-            "",
-            f"## {_short(_md(pitfall.myth), 70)} {{ #erratum-{i} }}",
-            "",
-        ]
-        for other, other_pitfall in group:
-            parts += [
-                f"From [{_md(other.title)}]({card_path(other)}).",
-                "",
-                _pitfall_block(other, other_pitfall, anchor=card_path(other)),
-                "",
-            ]
-        parts += ["</div>", ""]
-    return "\n".join(parts)
-
-
-def _short(text: str, limit: int = 100) -> str:
-    """One line of at most ``limit`` characters, cut at a word, for tables and headings."""
-    flat = " ".join(text.split()).replace("$", "")  # half a formula would not render; drop the delimiters
-    if len(flat) <= limit:
-        return flat
-    return flat[: flat.rfind(" ", 0, limit - 1)].rstrip(",;:") + " …"
 
 
 def _tag_anchor(tag: str) -> str:

@@ -14,6 +14,7 @@ from quiz.deck import Deck, load_deck
 from quiz.exercises import Exercise
 from quiz.models import Card, Topic
 from quiz.proofs import ProofCache
+from quiz.site.errata import errata_page
 from quiz.site.exercises import INDEX as EXERCISE_INDEX
 from quiz.site.exercises import deck_exercises, exercise_page, exercise_path
 from quiz.site.exercises import index_page as exercise_index
@@ -23,7 +24,6 @@ from quiz.site.options import STATIC_ASSETS, Options
 from quiz.site.pages import (
     card_page,
     card_path,
-    errata_page,
     selftest_data,
     selftest_page,
     tags_page,

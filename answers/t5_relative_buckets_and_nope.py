@@ -9,6 +9,8 @@ mask makes positions differ, and a second layer turns that into order.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from answers.evidence import Evidence
@@ -44,7 +46,7 @@ def _hf_vectorised(relative_position: torch.Tensor, bidirectional: bool, num_buc
     max_exact = num_buckets // 2
     large = max_exact + (
         torch.log(relative_position.float() / max_exact)
-        / torch.log(torch.tensor(max_distance / max_exact))
+        / math.log(max_distance / max_exact)  # a Python float64 log, as in modeling_t5.py
         * (num_buckets - max_exact)
     ).to(torch.long)
     large = torch.clamp(large, max=num_buckets - 1)

@@ -48,28 +48,29 @@ def softmax_jacobian_is_diag_p_minus_p_p_transpose(seed: int = 0) -> Evidence:
     )
 
 
-def _rank_and_smallest_eigenvalue(jacobian: torch.Tensor) -> tuple[int, float]:
-    return int(torch.linalg.matrix_rank(jacobian)), torch.linalg.eigvalsh(jacobian).min().item()
+def _rank_and_null_direction(jacobian: torch.Tensor) -> tuple[int, bool]:
+    """The rank, and whether 1 is a null vector: together, rank n − 1 and J·1 = 0 say the null space is span(1)."""
+    ones = torch.ones(jacobian.shape[-1], dtype=jacobian.dtype)
+    return int(torch.linalg.matrix_rank(jacobian)), bool((jacobian @ ones).abs().max() < 1e-12)
 
 
 def softmax_jacobian_is_singular_along_the_all_ones_direction(seed: int = 0) -> Evidence:
-    """autograd's softmax Jacobian over n scores is symmetric positive semi-definite with rank n − 1: its null
-    direction is 1, a constant added to every score. diag(p(1 − p)), the diagonal alone, has full rank n."""
+    """autograd's softmax Jacobian over n scores has rank n − 1 and J·1 = 0, so its null space is exactly the
+    direction 1, a constant added to every score (it is also symmetric positive semi-definite: details).
+    diag(p(1 − p)), the diagonal alone, has full rank n and no null direction."""
     scores = _draws(seed, 1, N)[0] * 3
     autograd = torch.autograd.functional.jacobian(lambda s: torch.softmax(s, -1), scores)
-    rank, smallest = _rank_and_smallest_eigenvalue(autograd)
     p = torch.softmax(scores, -1)
     return Evidence(
-        measured=rank,
-        expected=N - 1,
+        measured=_rank_and_null_direction(autograd),
+        expected=(N - 1, True),
         comparison="equal",
         derivation="theory: diag(p) − ppᵀ has null vector 1, and is positive definite on its complement",
         counterfactual="diag(p(1 − p)), the diagonal alone",
-        counterfactual_measured=_rank_and_smallest_eigenvalue(torch.diag(p * (1 - p)))[0],
+        counterfactual_measured=_rank_and_null_direction(torch.diag(p * (1 - p))),
         details={
-            "smallest eigenvalue": smallest,
+            "smallest eigenvalue": torch.linalg.eigvalsh(autograd).min().item(),
             "asymmetry max |J − Jᵀ|": (autograd - autograd.T).abs().max().item(),
-            "max |J·1|": (autograd @ torch.ones(N, dtype=torch.float64)).abs().max().item(),
         },
     )
 

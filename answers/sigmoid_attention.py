@@ -64,10 +64,11 @@ def _initialised_scores(seed: int, n: int, layer: MultiHeadAttention) -> tuple[t
 
 
 def _expected_row_sum(n: int, variance: float) -> float:
-    """n · E[σ(s − log n)] for s ~ N(0, variance), by the trapezoidal rule on ±12 standard deviations, float64."""
+    """n · E[σ(s − log n)] for s ~ N(0, variance), by the trapezoidal rule on ±12 standard deviations, float64.
+    σ(s − log n) = 1/(1 + n·e^(−s)) is written out from n, not from the bias formula the claims measure."""
     x = torch.linspace(-12, 12, 24_001, dtype=torch.float64)
     density = torch.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
-    values = 1 / (1 + math.exp(-sigmoid_attention_bias(n)) * torch.exp(-math.sqrt(variance) * x))
+    values = 1 / (1 + n * torch.exp(-math.sqrt(variance) * x))
     return n * torch.trapezoid(density * values, x).item()
 
 

@@ -9,6 +9,8 @@ mask makes positions differ, and a second layer turns that into order.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from answers.evidence import Evidence
@@ -44,7 +46,7 @@ def _hf_vectorised(relative_position: torch.Tensor, bidirectional: bool, num_buc
     max_exact = num_buckets // 2
     large = max_exact + (
         torch.log(relative_position.float() / max_exact)
-        / torch.log(torch.tensor(max_distance / max_exact))
+        / math.log(max_distance / max_exact)  # a Python float64 log, as in modeling_t5.py
         * (num_buckets - max_exact)
     ).to(torch.long)
     large = torch.clamp(large, max=num_buckets - 1)
@@ -104,7 +106,13 @@ def t5_decoder_buckets_spend_all_buckets_on_the_past() -> Evidence:
 N, D_MODEL, HEADS, D_FF = 8, 16, 2, 32
 
 
-def _last_output_change_under_prefix_shuffle(blocks: list[DecoderBlock], seed: int) -> float:
+def _unmasked(block: DecoderBlock, x: torch.Tensor) -> torch.Tensor:
+    """The same block with its causal mask removed: every position sees every other, as in an encoder."""
+    x = x + block.attn(block.norm1(x), mask=None)
+    return x + block.ffn(block.norm2(x))
+
+
+def _last_output_change_under_prefix_shuffle(blocks: list[DecoderBlock], seed: int, *, causal: bool = True) -> float:
     """Largest change of the last position's output when the tokens before it are put in another order."""
     g = generator(seed)
     x = torch.randn(1, N, D_MODEL, generator=g, dtype=torch.float64)
@@ -113,7 +121,7 @@ def _last_output_change_under_prefix_shuffle(blocks: list[DecoderBlock], seed: i
         outs = []
         for inputs in (x, x[:, order]):
             for block in blocks:
-                inputs = block(inputs)
+                inputs = block(inputs) if causal else _unmasked(block, inputs)
             outs.append(inputs[0, -1])
     return (outs[0] - outs[1]).abs().max().item()
 
@@ -128,8 +136,7 @@ def _blocks(seed: int, count: int, rope_base: float | None) -> list[DecoderBlock
 def one_nope_causal_layer_sees_its_prefix_as_a_set(seed: int = 0) -> Evidence:
     """In one causal decoder block without position encoding, the last output is unchanged (to rounding) when
     the earlier tokens are shuffled: attention sums over the visible keys, and a sum has no order. With RoPE
-    the same shuffle changes it. Two NoPE blocks already see the order (details): the block-1 output at
-    position s depends on which s + 1 tokens precede it, which the mask makes differ per position."""
+    the same shuffle changes it. Two NoPE blocks already see the order (details, and the next claim)."""
     return Evidence(
         measured=_last_output_change_under_prefix_shuffle(_blocks(seed, 1, None), seed),
         expected=0.0,
@@ -141,6 +148,21 @@ def one_nope_causal_layer_sees_its_prefix_as_a_set(seed: int = 0) -> Evidence:
         details={
             "two NoPE blocks, same shuffle": _last_output_change_under_prefix_shuffle(_blocks(seed, 2, None), seed)
         },
+    )
+
+
+def two_nope_causal_layers_see_the_order(seed: int = 0) -> Evidence:
+    """Two causal decoder blocks without position encoding do respond to the order of the earlier tokens: the
+    block-1 output at position s averages over the s + 1 tokens up to s, so which tokens precede s matters, and
+    block 2 reads those outputs. The same two blocks without the mask (a NoPE encoder) are permutation-equivariant,
+    so their last output ignores the shuffle: the causal mask is what gives a NoPE decoder its order."""
+    return Evidence(
+        measured=_last_output_change_under_prefix_shuffle(_blocks(seed, 2, None), seed),
+        expected=1e-6,
+        comparison="at_least",
+        derivation="theory: a change far above float64 rounding (a reordered sum moves the output by ~1e-16)",
+        counterfactual="the same two blocks with the causal mask removed (bidirectional, no positions)",
+        counterfactual_measured=_last_output_change_under_prefix_shuffle(_blocks(seed, 2, None), seed, causal=False),
     )
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from quiz.vocab import TOPIC_TITLES, Difficulty, Topic, Unit  # noqa: F401  (re-exported)
+from quiz.vocab import RETIRED_TOPICS, TOPIC_TITLES, Difficulty, Topic, Unit  # noqa: F401  (re-exported)
 
 CardId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$", max_length=100)]
@@ -80,10 +80,15 @@ class AskedIn(Strict):
     question: Text
 
 
+def _current_topic(name: object) -> object:
+    """A retired topic's name as the topic that took it in (anything else is left for the enum to judge)."""
+    return RETIRED_TOPICS.get(name, name) if isinstance(name, str) else name
+
+
 class Card(Strict):
     id: CardId
     title: Text
-    topic: Topic
+    topic: Annotated[Topic, BeforeValidator(_current_topic)]
     difficulty: Difficulty
     tags: list[CardId] = Field(min_length=1)
     question: Text

@@ -79,6 +79,24 @@ def test_unknown_topic_lists_the_allowed_ones(deck_builder, problems_of):
     assert line.endswith(" [FIELD006]")
 
 
+def test_a_deck_written_for_the_retired_scaling_topic_still_loads_into_attention_core(deck_builder):
+    # Version one had a "scaling" topic (the √d_k card alone); decks that name it, in the field and the folder,
+    # keep working, their cards counted where that card went.
+    deck_builder.card(with_line("topic: scale", "topic: scaling"), topic="scaling")
+    deck_builder.module()
+    [card] = list(deck_builder.load())
+    assert card.topic == "attention-core"
+
+
+def test_a_retired_topic_in_one_place_and_another_topic_in_the_other_is_still_a_mismatch(deck_builder, problems_of):
+    deck_builder.card(with_line("topic: scale", "topic: scaling"), topic="masking")
+    deck_builder.module()
+    assert problems_of() == [
+        "questions/masking/tiny-card.yaml:3: topic: 'attention-core' but the card is in folder 'masking'; "
+        "move it or fix the topic [CARD002]"
+    ]
+
+
 def test_ids_must_be_unique_across_folders(deck_builder, problems_of):
     deck_builder.card(topic="scale")
     deck_builder.card(with_line("topic: scale", "topic: masking"), topic="masking")

@@ -8,7 +8,7 @@ from quiz.models import Card
 from quiz.paths import shown_path
 from quiz.rules.codes import RESERVED_MODULES
 from quiz.rules.scope import Finding, Scope
-from quiz.vocab import CHOICE_LETTERS
+from quiz.vocab import CHOICE_LETTERS, RETIRED_TOPICS
 
 
 def id_is_file_name(card: Card, scope: Scope) -> Iterator[Finding]:
@@ -18,7 +18,7 @@ def id_is_file_name(card: Card, scope: Scope) -> Iterator[Finding]:
 
 def topic_is_folder(card: Card, scope: Scope) -> Iterator[Finding]:
     folder = scope.path.parent.name
-    if card.topic != folder:
+    if card.topic != RETIRED_TOPICS.get(folder, folder):
         yield Finding(("topic",), f"'{card.topic}' but the card is in folder '{folder}'; move it or fix the topic")
 
 

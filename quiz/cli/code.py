@@ -144,7 +144,8 @@ def _save(db: Path | None, exercise_id: str, record: dict[str, Any]) -> None:
     failure = record.get("failure") or {}
     diagnosis = record.get("diagnosis") or []
     detail = None if record["status"] == "passed" else json.dumps(
-        {"check": failure.get("check"), "error": record.get("error"), "diagnosis": [d["name"] for d in diagnosis]}
+        {"check": failure.get("check"), "error": record.get("error"), "diagnosis": [d["name"] for d in diagnosis],
+         "claims": [c["proof"] for c in record.get("claims") or [] if c["status"] != "passed"]}
     )  # fmt: skip
     with open_store(db) as store:
         record_attempt(store, exercise_id, record["status"] == "passed", now=now_utc(), detail=detail)
@@ -159,7 +160,8 @@ def _show(record: dict[str, Any]) -> None:
         mark = "[green]✓[/]" if c["problem"] is None else "[red]✗[/]"
         out.print(f"{mark} {escape(c['name'])}")
     if record["status"] == "passed":
-        out.print(f"[green]All {len(checks)} checks pass.[/] (quiz code list shows your progress)")
+        claims = f" and {len(record['claims'])} card claims" if record.get("claims") else ""
+        out.print(f"[green]All {len(checks)} checks{claims} pass.[/] (quiz code list shows your progress)")
     elif record.get("error"):
         out.print(f"[red]{escape(record['error'])}[/]")
     failure = record.get("failure")
@@ -186,9 +188,33 @@ def _show(record: dict[str, Any]) -> None:
                 "Diagnosis: no known mistake matches your outputs; compare expected and yours above "
                 f"(quiz code solution {record['exercise']} shows the reference)."
             )
+    _show_claims(record.get("claims") or [])
     if record.get("printed"):
         out.print("\n[dim]Your code printed (not part of the result):[/]")
         out.print(escape(record["printed"][-2000:]))
+
+
+def _show_claims(claims: list[dict[str, Any]]) -> None:
+    """The card's claims, run on the learner's function: each verdict under the card's statement."""
+    from rich.markup import escape
+
+    if not claims:
+        return
+    out.print("\n[bold]The card's own claims, run on your code:[/]")
+    for c in claims:
+        mark = "[green]✓[/]" if c["status"] == "passed" else "[red]✗[/]"
+        out.print(f"{mark} {escape(c['card'])}: {escape(c['statement'])}")
+        if c["status"] == "error":
+            out.print(f"    [red]{escape(c['error'])}[/]")
+            continue
+        out.print(f"    measured {escape(c['measured'])}, expected {escape(c['expected'])} ({escape(c['derivation'])})")
+        if c["status"] == "failed" and c.get("counterfactual"):
+            broken = escape(c["counterfactual"])
+            out.print(f"    [bold]yours measures what the card's broken mechanism does:[/] {broken}")
+    failing = [c for c in claims if c["status"] != "passed"]
+    if failing:
+        cards = " · ".join(f"quiz show {card} --answer" for card in dict.fromkeys(c["card"] for c in failing))
+        out.print(f"[red]{len(failing)} of {len(claims)} card claims do not hold for your code.[/] ({cards})")
 
 
 @code.command("solution")

@@ -24,7 +24,14 @@ FAILS = {
     "causal-mask": ("the diagonal hidden", "each_position_attends_to_itself_and_the_past", True),
     "rmsnorm": ("the weight forgotten", "rmsnorm_matches_torch_rmsnorm", False),
     "layernorm": ("unbiased variance (n − 1)", "layernorm_formula_matches_torch", True),
+    "stable-softmax": ("exp without the maximum", "the_shifted_softmax_survives_logits_that_overflow_exp", True),
+    "gqa-expand-kv": ("repeat instead of repeat_interleave", "grouped_heads_match_torch_enable_gqa", True),
+    "apply-rope": ("half-split pairs (rotate_half)", "complex_multiplication_is_the_same_rotation", True),
 }
+
+
+def test_every_wired_exercise_names_a_mistake_its_cards_claims_catch():
+    assert set(FAILS) == set(WIRED)
 
 
 def _claims(record: dict) -> dict[str, dict]:

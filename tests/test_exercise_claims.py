@@ -27,6 +27,7 @@ FAILS = {
     "stable-softmax": ("exp without the maximum", "the_shifted_softmax_survives_logits_that_overflow_exp", True),
     "gqa-expand-kv": ("repeat instead of repeat_interleave", "grouped_heads_match_torch_enable_gqa", True),
     "apply-rope": ("half-split pairs (rotate_half)", "complex_multiplication_is_the_same_rotation", True),
+    "kv-cache-decode-step": ("attend, then append", "the_new_token_attends_to_its_own_key_and_value", True),
 }
 
 

@@ -120,7 +120,7 @@ def _row_sum_error(after_softmax: bool, seed: int, attention: Attention = attend
     if after_softmax:  # zero the future weights once the softmax has already normalised the full row
         weights = torch.softmax(attention_scores(q, k), dim=-1) * causal_mask(N)
     else:  # the weights the mechanism used, read through its output on one-hot values: A·I = A exactly
-        weights = attention(q, k, torch.eye(N, dtype=q.dtype).expand(1, N, N), causal_mask(N))
+        weights = attention(q, k, torch.eye(N, dtype=q.dtype)[None], causal_mask(N))
     return (weights.sum(-1) - 1).abs().max().item()
 
 

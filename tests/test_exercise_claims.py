@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from answers.exercises._claims import claim_function, claim_targets, statements, takes_the_mechanism
 from answers.exercises._grade import evaluate, exercise_module
 from quiz.cli import main
-from quiz.exercises import catalogue
+from quiz.exercises import catalogue, find, run_check
 
 WIRED = [e.id for e in catalogue() if claim_targets(exercise_module(e.id))]
 
@@ -156,3 +156,22 @@ def test_the_claims_add_well_under_a_second_of_cpu_to_a_check(exercise_id):
     start = time.process_time()
     evaluate(module, lambda: getattr(module, module.FUNCTION))
     assert time.process_time() - start < 1.0
+
+
+def test_in_the_separate_process_a_crash_inside_a_claim_is_an_error_and_the_check_fails(tmp_path):
+    module = exercise_module("gqa-expand-kv")
+    path = tmp_path / "gqa_expand_kv.py"
+    path.write_text(
+        "# quiz exercise: gqa-expand-kv\nCALLS = [0]\n"
+        "def expand_kv(kv, n_query_heads):\n"
+        "    CALLS[0] += 1\n"
+        f"    if CALLS[0] > {len(module.cases())}:\n"
+        "        raise ValueError('only the cases work')\n"
+        "    if n_query_heads % kv.shape[1]:\n        raise ValueError('uneven')\n"
+        "    return kv.repeat_interleave(n_query_heads // kv.shape[1], dim=1)\n"
+    )
+    record = run_check(find("gqa-expand-kv"), path)
+    assert all(c["problem"] is None for c in record["checks"]), record["checks"]
+    assert record["status"] == "failed"
+    (verdict,) = record["claims"]
+    assert verdict["status"] == "error" and "ValueError: only the cases work" in verdict["error"]

@@ -7,6 +7,7 @@ exactly zero and each row is still a probability distribution over the positions
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +25,10 @@ from answers.reference import (
 )
 
 N, D = 6, 16
+# The mechanisms a claim may be handed instead of the reference (quiz code check passes the learner's):
+# make_mask(n), the causal-mask exercise's bool mask; attention(q, k, v, mask=None), the sdpa exercise's.
+MakeMask = Callable[[int], torch.Tensor]
+Attention = Callable[..., torch.Tensor]
 
 
 def _draws(seed: int, count: int, *shape: int) -> list[torch.Tensor]:
@@ -40,11 +45,11 @@ def _visibility_mismatches(mask: torch.Tensor, seed: int) -> int:
     return int((visible != causal_mask(N)).sum())
 
 
-def each_position_attends_to_itself_and_the_past(seed: int = 0) -> Evidence:
+def each_position_attends_to_itself_and_the_past(seed: int = 0, make_mask: MakeMask = causal_mask) -> Evidence:
     """Row t of the weights is positive exactly on columns 1 … t: the diagonal is visible."""
     q, k = _draws(seed, 2, 1, N, D)
     return Evidence(
-        measured=_visibility_mismatches(causal_mask(N), seed),
+        measured=_visibility_mismatches(make_mask(N), seed),
         expected=0,
         comparison="equal",
         derivation="definition: the lower triangle of an n×n matrix, diagonal included",
@@ -71,10 +76,10 @@ def _largest_change_in_the_past(mask: torch.Tensor | None, seed: int) -> float:
     return worst
 
 
-def future_tokens_cannot_change_past_outputs(seed: int = 0) -> Evidence:
+def future_tokens_cannot_change_past_outputs(seed: int = 0, make_mask: MakeMask = causal_mask) -> Evidence:
     """Changing token j leaves every output at a position before j bit-for-bit unchanged."""
     with torch.no_grad():
-        masked = _largest_change_in_the_past(causal_mask(N), seed)
+        masked = _largest_change_in_the_past(make_mask(N), seed)
         unmasked = _largest_change_in_the_past(None, seed)
     return Evidence(
         measured=masked,
@@ -92,13 +97,15 @@ def _distance_from_torch_causal(mask: torch.Tensor, seed: int) -> float:
     return (attend(q, k, v, mask) - F.scaled_dot_product_attention(q, k, v, is_causal=True)).abs().max().item()
 
 
-def strictly_upper_triangular_minus_infinity_matches_torch_is_causal(seed: int = 0) -> Evidence:
+def strictly_upper_triangular_minus_infinity_matches_torch_is_causal(
+    seed: int = 0, make_mask: MakeMask = causal_mask
+) -> Evidence:
     """Masking the strict upper triangle reproduces ``F.scaled_dot_product_attention(is_causal=True)``;
     an upper-triangular mask that includes the diagonal does not."""
     # A bool mask that allows the lower triangle is the same as −∞ on the strict upper triangle.
     hides_diagonal_too = ~torch.triu(torch.ones(N, N, dtype=torch.bool))
     return Evidence(
-        measured=_distance_from_torch_causal(causal_mask(N), seed),
+        measured=_distance_from_torch_causal(make_mask(N), seed),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,
@@ -108,19 +115,19 @@ def strictly_upper_triangular_minus_infinity_matches_torch_is_causal(seed: int =
     )
 
 
-def _row_sum_error(after_softmax: bool, seed: int) -> float:
+def _row_sum_error(after_softmax: bool, seed: int, attention: Attention = attend) -> float:
     q, k = _draws(seed, 2, 1, N, D)
     if after_softmax:  # zero the future weights once the softmax has already normalised the full row
         weights = torch.softmax(attention_scores(q, k), dim=-1) * causal_mask(N)
-    else:
-        weights = attention_weights(q, k, causal_mask(N))
+    else:  # the weights the mechanism used, read through its output on one-hot values: A·I = A exactly
+        weights = attention(q, k, torch.eye(N, dtype=q.dtype)[None], causal_mask(N))
     return (weights.sum(-1) - 1).abs().max().item()
 
 
-def masking_before_the_softmax_keeps_rows_distributions(seed: int = 0) -> Evidence:
+def masking_before_the_softmax_keeps_rows_distributions(seed: int = 0, attention: Attention = attend) -> Evidence:
     """Masked before the softmax, every row still sums to 1; zeroing weights after it leaves rows short."""
     return Evidence(
-        measured=_row_sum_error(after_softmax=False, seed=seed),
+        measured=_row_sum_error(after_softmax=False, seed=seed, attention=attention),
         expected=0.0,
         comparison="abs",
         tolerance=1e-12,

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from answers.exercises._claims import prepare, run_claims
 from answers.exercises._kit import Case, agrees, clone, same, show
 
 
@@ -106,6 +107,7 @@ def evaluate(
     cases: list[Case] = exercise.cases()
     wrong = [(m, [_call(m.fn, c) for c in cases]) for m in exercise.MISCONCEPTIONS]
     record: dict[str, Any] = {"exercise": exercise.ID, "function": exercise.FUNCTION, "checks": []}
+    prepare(exercise)
     ready()  # the learner's time starts now
     with forbidden(getattr(exercise, "FORBIDDEN", {})):
         try:
@@ -118,8 +120,14 @@ def evaluate(
     problems = [_problem(c, o) for c, o in zip(cases, outputs, strict=True)]
     record["checks"] = [{"name": c.name, "problem": p} for c, p in zip(cases, problems, strict=True)]
     failing = [i for i, p in enumerate(problems) if p is not None]
-    if not failing:
+    stub = any(isinstance(o, NotImplementedError | ForbiddenCall) for o in outputs)
+    # The card's claims run on the learner's function too; only its own calls are refused the forbidden
+    # functions, since a claim's independent reference may be torch's own implementation.
+    record["claims"] = [] if stub else run_claims(exercise, _guarded(fn, getattr(exercise, "FORBIDDEN", {})))
+    if not failing and all(c["status"] == "passed" for c in record["claims"]):
         return record | {"status": "passed"}
+    if not failing:
+        return record | {"status": "failed"}
     first = failing[0]
     case, output = cases[first], outputs[first]
     record["status"] = "failed"
@@ -149,6 +157,14 @@ def evaluate(
     matches = [m for m, theirs in wrong if all(_agree(o, t) for o, t in zip(outputs, theirs, strict=True))]
     record["diagnosis"] = [{"name": m.name, "explanation": m.explanation, "pitfall": m.pitfall} for m in matches]
     return record
+
+
+def _guarded(fn: Callable[..., Any], names: dict[str, str]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with forbidden(names):
+            return fn(*args, **kwargs)
+
+    return call
 
 
 def _agree(a: Any, b: Any) -> bool:

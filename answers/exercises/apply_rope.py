@@ -15,6 +15,14 @@ DIFFICULTY = "medium"
 TITLE = "Apply RoPE to queries or keys"
 FUNCTION = "apply_rope"
 IMPORTS = "import torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "rope"
+CARD_CLAIMS = (
+    "rope_scores_depend_only_on_the_offset",
+    "rope_preserves_vector_norms",
+    "complex_multiplication_is_the_same_rotation",
+    "rope_attention_is_unchanged_by_a_global_shift",
+)
 FORBIDDEN: dict[str, str] = {}
 
 

@@ -15,6 +15,13 @@ DIFFICULTY = "easy"
 TITLE = "The causal mask of a decoder"
 FUNCTION = "causal_mask"
 IMPORTS = "import torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "make_mask"
+CARD_CLAIMS = (
+    "each_position_attends_to_itself_and_the_past",
+    "future_tokens_cannot_change_past_outputs",
+    "strictly_upper_triangular_minus_infinity_matches_torch_is_causal",
+)
 FORBIDDEN: dict[str, str] = {}
 
 

@@ -14,6 +14,9 @@ DIFFICULTY = "medium"
 TITLE = "Expand grouped K/V heads to the query heads (GQA)"
 FUNCTION = "expand_kv"
 IMPORTS = "import torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "expand"
+CARD_CLAIMS = ("grouped_heads_match_torch_enable_gqa",)
 FORBIDDEN: dict[str, str] = {}
 
 _torch_sdpa = F.scaled_dot_product_attention

@@ -16,6 +16,9 @@ DIFFICULTY = "medium"
 TITLE = "One decode step with a KV cache"
 FUNCTION = "decode_step"
 IMPORTS = "import math\n\nimport torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "step"
+CARD_CLAIMS = ("the_new_token_attends_to_its_own_key_and_value",)
 FORBIDDEN = {
     "torch.nn.functional.scaled_dot_product_attention": "write the attention of the new token yourself",
     "torch.nn.functional.multi_head_attention_forward": "it computes attention for you",

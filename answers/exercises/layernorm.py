@@ -13,6 +13,12 @@ DIFFICULTY = "easy"
 TITLE = "LayerNorm"
 FUNCTION = "layer_norm"
 IMPORTS = "import torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "layer_norm"
+CARD_CLAIMS = (
+    "layernorm_formula_matches_torch",
+    "layernorm_is_computed_per_token",
+)
 FORBIDDEN = {
     "torch.nn.functional.layer_norm": "it is the function you are writing",
     "torch.layer_norm": "it is the function you are writing",

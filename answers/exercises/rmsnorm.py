@@ -13,6 +13,13 @@ DIFFICULTY = "easy"
 TITLE = "RMSNorm"
 FUNCTION = "rms_norm"
 IMPORTS = "import torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "rms_norm"
+CARD_CLAIMS = (
+    "rmsnorm_matches_torch_rmsnorm",
+    "rmsnorm_equals_layernorm_on_zero_mean_inputs",
+    "rmsnorm_is_invariant_to_the_input_scale",
+)
 FORBIDDEN = {
     "torch.nn.functional.rms_norm": "it is the function you are writing",
     "torch.rms_norm": "it is the function you are writing",

@@ -16,6 +16,15 @@ DIFFICULTY = "medium"
 TITLE = "Scaled dot-product attention with a boolean mask"
 FUNCTION = "attention"
 IMPORTS = "import math\n\nimport torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "attention"
+CARD_CLAIMS = (
+    "hand_written_attention_matches_torch_sdpa",
+    "attention_weights_are_row_stochastic",
+    "values_supply_content_but_not_the_weights",
+    "outputs_are_convex_combinations_of_value_rows",
+    "causal-masking:masking_before_the_softmax_keeps_rows_distributions",
+)
 FORBIDDEN = {
     "torch.nn.functional.scaled_dot_product_attention": "it is the function you are writing",
     "torch.nn.functional.multi_head_attention_forward": "F.multi_head_attention_forward computes attention for you",

@@ -15,6 +15,12 @@ DIFFICULTY = "easy"
 TITLE = "A numerically stable softmax"
 FUNCTION = "softmax"
 IMPORTS = "import torch\n"
+# The card's claims run on the learner's function too, passed as this keyword (see _claims.py).
+CLAIM_PARAMETER = "softmax"
+CARD_CLAIMS = (
+    "the_shifted_softmax_survives_logits_that_overflow_exp",
+    "subtracting_the_row_maximum_leaves_the_softmax_unchanged",
+)
 FORBIDDEN = {
     name: "it is the function you are writing; use exp, max and sum"
     for name in (

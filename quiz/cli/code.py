@@ -189,7 +189,8 @@ def _save(db: Path | None, exercise_id: str, record: dict[str, Any]) -> Checked:
     failure = record.get("failure") or {}
     diagnosis = record.get("diagnosis") or []
     detail = None if record["status"] == "passed" else json.dumps(
-        {"check": failure.get("check"), "error": record.get("error"), "diagnosis": [d["name"] for d in diagnosis]}
+        {"check": failure.get("check"), "error": record.get("error"), "diagnosis": [d["name"] for d in diagnosis],
+         "claims": [c["proof"] for c in record.get("claims") or [] if c["status"] != "passed"]}
     )  # fmt: skip
     with open_store(db) as store:
         return record_attempt(store, exercise_id, record["status"] == "passed", now=now_utc(), detail=detail)
@@ -221,7 +222,10 @@ def _show(record: dict[str, Any]) -> None:
         mark = Text("✓", "green") if c["problem"] is None else Text("✗", "red")
         out.print(Text.assemble(mark, " ", c["name"]))
     if record["status"] == "passed":
-        out.print(Text.assemble((f"All {len(checks)} checks pass.", "green"), " (quiz code list shows your progress)"))
+        claims = f" and {len(record['claims'])} card claims" if record.get("claims") else ""
+        out.print(
+            Text.assemble((f"All {len(checks)} checks{claims} pass.", "green"), " (quiz code list shows your progress)")
+        )
     elif record.get("error"):
         out.print(Text(record["error"], "red"))
     failure = record.get("failure")
@@ -250,10 +254,36 @@ def _show(record: dict[str, Any]) -> None:
                     f"(quiz code solution {record['exercise']} shows the reference)."
                 )
             )
+    _show_claims(record.get("claims") or [])
     if record.get("printed"):
         out.print()
         out.print(Text("Your code printed (not part of the result):", "dim"))
         out.print(Text(record["printed"][-2000:]))
+
+
+def _show_claims(claims: list[dict[str, Any]]) -> None:
+    """The card's claims, run on the learner's function: each verdict under the card's statement."""
+    from rich.text import Text
+
+    if not claims:
+        return
+    out.print()
+    out.print(Text("The card's own claims, run on your code:", "bold"))
+    for c in claims:
+        mark = Text("✓", "green") if c["status"] == "passed" else Text("✗", "red")
+        out.print(Text.assemble(mark, f" {c['card']}: {c['statement']}"))
+        if c["status"] == "error":
+            out.print(Text(f"    {c['error']}", "red"))
+            continue
+        out.print(Text(f"    measured {c['measured']}, expected {c['expected']} ({c['derivation']})"))
+        if c["status"] == "failed" and c.get("counterfactual"):
+            said = ("    yours measures what the card's broken mechanism does:", "bold")
+            out.print(Text.assemble(said, f" {c['counterfactual']}"))
+    failing = [c for c in claims if c["status"] != "passed"]
+    if failing:
+        cards = " · ".join(f"quiz show {card} --answer" for card in dict.fromkeys(c["card"] for c in failing))
+        verdict = (f"{len(failing)} of {len(claims)} card claims do not hold for your code.", "red")
+        out.print(Text.assemble(verdict, f" ({cards})"))
 
 
 @code.command("solution")

@@ -23,7 +23,7 @@ ST_MOE_Z_COEFFICIENT = 1e-3  # ST-MoE, section 3.3: c_z = 0.001
 
 
 def _z_loss(logits: Tensor) -> Tensor:
-    """Mean over tokens of logsumexp² of the router logits (T, E) (Zoph et al. 2022, equation 5)."""
+    """Mean over tokens of logsumexp² of the router logits (T, E) (Zoph et al. 2022, section 3.3)."""
     return (torch.logsumexp(logits, dim=-1) ** 2).mean()
 
 

@@ -21,7 +21,7 @@ D, D_FF, EXPERTS, TOP_K, SEGMENTS = 32, 64, 8, 2, 4
 
 class _MoE(nn.Module):
     """Router over ``routed`` SwiGLU experts of width d_ff (top-k, softmax gates over the chosen), plus ``shared``
-    experts that every token passes through with gate 1 (DeepSeekMoE, equations 9-11)."""
+    experts that every token passes through with gate 1 (DeepSeekMoE, section 3.2)."""
 
     def __init__(self, d: int, d_ff: int, routed: int, top_k: int, shared: int = 0) -> None:
         super().__init__()

@@ -76,9 +76,9 @@ def speculative_tokens_per_target_pass(acceptance_rate: float, draft_tokens: int
     return (1 - acceptance_rate ** (draft_tokens + 1)) / (1 - acceptance_rate)
 
 
-def chunked_prefill_cached_token_reads(prompt_tokens: int, chunk_tokens: int) -> int:
+def chunked_prefill_cached_token_reads(prompt_tokens: int, chunk_tokens: int) -> float:
     """Key/value rows one attention layer attends to over a prefill in chunks of ``chunk_tokens``: chunk c
     (from 1) reads the (c − 1)·C cached rows of the earlier chunks and its own, so with k = ⌈n / C⌉ chunks
     the total is C · k(k − 1)/2 + n, against n for one pass."""
     chunks = -(-prompt_tokens // chunk_tokens)
-    return chunk_tokens * chunks * (chunks - 1) // 2 + prompt_tokens
+    return chunk_tokens * chunks * (chunks - 1) / 2 + prompt_tokens

@@ -169,7 +169,7 @@ def _pipeline(logits: torch.Tensor, steps: list[Callable[[torch.Tensor], torch.T
     return torch.softmax(logits, -1)
 
 
-PENALTY_LOGITS, PENALTY_SEEN, PENALTY_UNSEEN, THETA = (2.0, -1.0, 0.5, -0.5, 1.0), (0, 1), 2, 1.3
+PENALTY_LOGITS, PENALTY_SEEN, PENALTY_UNSEEN, THETA = (2.0, -1.0, 0.5, -0.5, 1.0), (0, 1, 4), 2, 1.3
 
 
 def _odds_factors(sign_aware: bool) -> tuple[float, ...]:
@@ -183,10 +183,11 @@ def _odds_factors(sign_aware: bool) -> tuple[float, ...]:
 
 
 def repetition_penalty_lowers_a_seen_token_even_with_a_negative_logit() -> Evidence:
-    """With θ = 1.3, the sign-aware penalty makes both seen tokens (logits 2.0 and −1.0) less likely
-    relative to every unseen token; dividing every seen logit by θ raises the one whose logit is negative
-    (−1.0 → −0.77). (A seen token's probability itself can still rise when another seen token is penalised
-    much harder and frees mass, so the odds against unseen tokens are the quantity that must fall.)"""
+    """With θ = 1.3, the sign-aware penalty makes all three seen tokens (logits 2.0, −1.0 and 1.0) less
+    likely relative to every unseen token; dividing every seen logit by θ raises the odds of the one whose
+    logit is negative (−1.0 → −0.77) by 1.26. (A seen token's probability itself can still rise when the
+    other seen tokens lose more mass: here the −1.0 token's goes from 0.0289 to 0.0292, so the odds against
+    unseen tokens are the quantity that must fall.)"""
     logits = torch.tensor(PENALTY_LOGITS, dtype=torch.float64)
     return Evidence(
         measured=max(_odds_factors(sign_aware=True)),
@@ -210,9 +211,9 @@ def repetition_penalty_lowers_a_seen_token_even_with_a_negative_logit() -> Evide
 
 
 def the_penalty_scales_a_seen_tokens_odds_by_e_to_the_logit_change() -> Evidence:
-    """Measured through the softmax, the penalty multiplies the odds of the seen tokens (logits 2.0, −1.0)
-    against an unseen one by e^(2/1.3 − 2) = 0.63 and e^(−1.3 + 1) = 0.74, as repetition_penalty_odds_factor
-    says; CTRL's division gives the negative one e^(−1/1.3 + 1) = 1.26 instead."""
+    """Measured through the softmax, the penalty multiplies the odds of the seen tokens (logits 2.0, −1.0,
+    1.0) against an unseen one by e^(2/1.3 − 2) = 0.63, e^(−1.3 + 1) = 0.74 and e^(1/1.3 − 1) = 0.79, as
+    repetition_penalty_odds_factor says; CTRL's division gives the negative one e^(−1/1.3 + 1) = 1.26."""
     expected = [repetition_penalty_odds_factor(PENALTY_LOGITS[i], THETA) for i in PENALTY_SEEN]
 
     def gap(sign_aware: bool) -> float:
@@ -227,7 +228,7 @@ def the_penalty_scales_a_seen_tokens_odds_by_e_to_the_logit_change() -> Evidence
         counterfactual="every seen logit divided by θ (CTRL's formula as written)",
         counterfactual_measured=gap(sign_aware=False),
         unit="ratio",
-        details={"odds factors, logit 2.0 / −1.0": " / ".join(f"{f:.4f}" for f in _odds_factors(True))},
+        details={"odds factors, logits 2.0 / −1.0 / 1.0": " / ".join(f"{f:.4f}" for f in _odds_factors(True))},
     )
 
 

@@ -17,7 +17,10 @@ from itertools import product
 import torch
 
 from answers.evidence import Evidence
+from answers.formulas.decoding import repetition_penalised_logit, repetition_penalty_odds_factor
 from answers.reference import randn
+
+__all__ = ["repetition_penalised_logit", "repetition_penalty_odds_factor"]
 
 EOS = "</s>"
 Table = dict[tuple[str, ...], dict[str, Fraction]]
@@ -134,8 +137,9 @@ def _repetition_penalty(logits: torch.Tensor, seen: list[int], theta: float, sig
     multiplied by θ if negative, so it always falls. ``sign_aware=False`` divides every seen logit, as
     CTRL's formula is written (Keskar et al. 2019, section 4.1)."""
     out = logits.clone()
-    z = out[seen]
-    out[seen] = torch.where(z > 0, z / theta, z * theta) if sign_aware else z / theta
+    for i in seen:
+        z = out[i].item()
+        out[i] = repetition_penalised_logit(z, theta) if sign_aware else z / theta
     return out
 
 
@@ -165,31 +169,66 @@ def _pipeline(logits: torch.Tensor, steps: list[Callable[[torch.Tensor], torch.T
     return torch.softmax(logits, -1)
 
 
-def repetition_penalty_lowers_a_seen_token_even_with_a_negative_logit() -> Evidence:
-    """With θ = 1.3, the sign-aware penalty lowers the probability of both seen tokens (logits 2.0 and
-    −1.0); dividing every seen logit by θ raises the one whose logit is negative (−1.0 → −0.77)."""
-    logits = torch.tensor([2.0, -1.0, 0.5, -0.5, 1.0], dtype=torch.float64)
-    seen = [0, 1]
+PENALTY_LOGITS, PENALTY_SEEN, PENALTY_UNSEEN, THETA = (2.0, -1.0, 0.5, -0.5, 1.0), (0, 1, 4), 2, 1.3
+
+
+def _odds_factors(sign_aware: bool) -> tuple[float, ...]:
+    """For each seen token, (p'_i / p'_u) / (p_i / p_u) from the softmax before and after the penalty, u an
+    unseen token: how much less (or more) likely the penalty makes it relative to a token not yet generated."""
+    logits = torch.tensor(PENALTY_LOGITS, dtype=torch.float64)
     before = torch.softmax(logits, -1)
+    after = torch.softmax(_repetition_penalty(logits, list(PENALTY_SEEN), THETA, sign_aware), -1)
+    u = PENALTY_UNSEEN
+    return tuple(((after[i] / after[u]) / (before[i] / before[u])).item() for i in PENALTY_SEEN)
 
-    def largest_rise(sign_aware: bool) -> float:
-        after = torch.softmax(_repetition_penalty(logits, seen, 1.3, sign_aware), -1)
-        return (after[seen] - before[seen]).max().item()
 
+def repetition_penalty_lowers_a_seen_token_even_with_a_negative_logit() -> Evidence:
+    """With θ = 1.3, the sign-aware penalty makes all three seen tokens (logits 2.0, −1.0 and 1.0) less
+    likely relative to every unseen token; dividing every seen logit by θ raises the odds of the one whose
+    logit is negative (−1.0 → −0.77) by 1.26. (A seen token's probability itself can still rise when the
+    other seen tokens lose more mass: here the −1.0 token's goes from 0.0289 to 0.0292, so the odds against
+    unseen tokens are the quantity that must fall.)"""
+    logits = torch.tensor(PENALTY_LOGITS, dtype=torch.float64)
     return Evidence(
-        measured=largest_rise(True),
-        expected=0.0,
+        measured=max(_odds_factors(sign_aware=True)),
+        expected=1.0,
         comparison="at_most",
-        derivation="theory: a penalty must not raise a seen token's probability, whatever the sign of its logit",
-        counterfactual="every seen logit divided by θ, whatever its sign",
-        counterfactual_measured=largest_rise(False),
-        unit="probability",
+        derivation="theory: a penalty must not make a seen token likelier relative to an unseen one, whatever its sign",
+        counterfactual="every seen logit divided by θ, whatever its sign (CTRL's formula as written)",
+        counterfactual_measured=max(_odds_factors(sign_aware=False)),
+        unit="ratio",
         details={
             "p(token with logit −1.0): before / sign-aware / divided": " / ".join(
                 f"{torch.softmax(z, -1)[1].item():.4f}"
-                for z in (logits, _repetition_penalty(logits, seen, 1.3), _repetition_penalty(logits, seen, 1.3, False))
+                for z in (
+                    logits,
+                    _repetition_penalty(logits, list(PENALTY_SEEN), THETA),
+                    _repetition_penalty(logits, list(PENALTY_SEEN), THETA, False),
+                )
             )
         },
+    )
+
+
+def the_penalty_scales_a_seen_tokens_odds_by_e_to_the_logit_change() -> Evidence:
+    """Measured through the softmax, the penalty multiplies the odds of the seen tokens (logits 2.0, −1.0,
+    1.0) against an unseen one by e^(2/1.3 − 2) = 0.63, e^(−1.3 + 1) = 0.74 and e^(1/1.3 − 1) = 0.79, as
+    repetition_penalty_odds_factor says; CTRL's division gives the negative one e^(−1/1.3 + 1) = 1.26."""
+    expected = [repetition_penalty_odds_factor(PENALTY_LOGITS[i], THETA) for i in PENALTY_SEEN]
+
+    def gap(sign_aware: bool) -> float:
+        return max(abs(m - e) for m, e in zip(_odds_factors(sign_aware), expected, strict=True))
+
+    return Evidence(
+        measured=gap(sign_aware=True),
+        expected=0.0,
+        comparison="abs",
+        tolerance=1e-12,  # float64 softmax
+        derivation="formula repetition_penalty_odds_factor: e^(z' − z), z' = z/θ if z > 0 else z·θ",
+        counterfactual="every seen logit divided by θ (CTRL's formula as written)",
+        counterfactual_measured=gap(sign_aware=False),
+        unit="ratio",
+        details={"odds factors, logits 2.0 / −1.0 / 1.0": " / ".join(f"{f:.4f}" for f in _odds_factors(True))},
     )
 
 

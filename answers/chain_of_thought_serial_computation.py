@@ -15,7 +15,10 @@ import torch
 from torch import nn
 
 from answers.evidence import Evidence
+from answers.formulas.expressivity import cot_serial_layers
 from answers.reference import DecoderBlock, randn, seeded_module
+
+__all__ = ["cot_serial_layers"]
 
 D_MODEL, HEADS, D_FF, LAYERS = 16, 2, 32, 2
 SHORT, LONG, PROMPT, THOUGHTS = 4, 64, 5, 3
@@ -35,15 +38,46 @@ def _graph_depth(output: torch.Tensor) -> int:
     return depth(output.grad_fn)
 
 
+class _LayerMark(torch.autograd.Function):
+    """An identity whose node in the autograd graph marks "one decoder block ends here", so the longest
+    path can be counted in layers rather than in operations."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad
+
+
+def _layers_on_longest_path(output: torch.Tensor) -> int:
+    """Block ends (_LayerMark nodes) on the path of the autograd graph that crosses the most of them."""
+    memo: dict[object, int] = {}
+
+    def layers(fn) -> int:
+        if fn is None:
+            return 0
+        if fn not in memo:
+            here = int(type(fn).__name__ == "_LayerMarkBackward")
+            memo[fn] = here + max((layers(child) for child, _ in fn.next_functions), default=0)
+        return memo[fn]
+
+    return layers(output.grad_fn)
+
+
 class _Decoder(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(DecoderBlock(D_MODEL, HEADS, D_FF) for _ in range(LAYERS))
         self.feedback = nn.Linear(D_MODEL, D_MODEL)  # output state → next input embedding (a soft token)
+        self.mark_layers = False  # off for the operation counts, which the marks would lengthen
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for block in self.blocks:
             x = block(x)
+            if self.mark_layers:
+                x = _LayerMark.apply(x)
         return x
 
 
@@ -77,16 +111,19 @@ def a_forward_pass_has_the_same_depth_at_every_context_length(seed: int = 0) -> 
     )
 
 
-def _depths_with_thoughts(seed: int, generated: bool) -> list[int]:
-    """Depth of the final output after k = 0 … THOUGHTS extra tokens. Generated: each extra token is the
-    feedback of the previous pass's last output (a soft chain of thought). Filler: fixed extra inputs."""
+def _depths_with_thoughts(seed: int, generated: bool, in_layers: bool = False) -> list[int]:
+    """Depth of the final output after k = 0 … THOUGHTS extra tokens, in operations (or in layers). Generated:
+    each extra token is the feedback of the previous pass's last output (a soft chain of thought). Filler:
+    fixed extra inputs."""
     model = seeded_module(_Decoder, seed=seed)
+    model.mark_layers = in_layers
+    measure = _layers_on_longest_path if in_layers else _graph_depth
     x = randn(1, PROMPT, D_MODEL, seed=seed + 1).requires_grad_()
     fillers = randn(1, THOUGHTS, D_MODEL, seed=seed + 2)
     depths = []
     for k in range(THOUGHTS + 1):
         out = model(x)[:, -1:]
-        depths.append(_graph_depth(out))
+        depths.append(measure(out))
         extra = model.feedback(out) if generated else fillers[:, k : k + 1]
         x = torch.cat([x, extra], dim=1)
     return depths
@@ -118,6 +155,20 @@ def each_generated_token_adds_a_forward_pass_of_depth(seed: int = 0) -> Evidence
         counterfactual_measured=tuple(b - a for a, b in pairwise(filler)),
         unit="operations",
         details={"depths, generated": str(generated), "depths, filler": str(filler)},
+    )
+
+
+def k_thought_tokens_put_l_times_k_plus_1_layers_on_the_longest_path(seed: int = 0) -> Evidence:
+    """Counted in layers, the final output of the 2-layer decoder after 0, 1, 2 and 3 fed-back thought
+    tokens lies 2, 4, 6 and 8 blocks deep: L·(k + 1). With the same number of filler tokens it stays at 2."""
+    return Evidence(
+        measured=tuple(_depths_with_thoughts(seed, generated=True, in_layers=True)),
+        expected=tuple(cot_serial_layers(LAYERS, k) for k in range(THOUGHTS + 1)),
+        comparison="equal",
+        derivation="formula cot_serial_layers: layers · (thought tokens + 1), for k = 0 … 3",
+        counterfactual="the same number of filler tokens given as inputs (not generated from the output)",
+        counterfactual_measured=tuple(_depths_with_thoughts(seed, generated=False, in_layers=True)),
+        unit="layers",
     )
 
 

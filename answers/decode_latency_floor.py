@@ -8,6 +8,8 @@ bytes over more tokens but leaves each sequence's cache bytes per token unchange
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
@@ -15,8 +17,16 @@ from torch.overrides import TorchFunctionMode
 from answers.evidence import Evidence
 from answers.formulas.decode_floor import decode_step_bytes, decode_tokens_per_second_ceiling
 from answers.formulas.kv_cache import kv_cache_bytes
-from answers.gqa_mqa_kv_cache import _llama2
-from answers.reference import DecoderBlock, KVCache, count_parameters, randn, seeded_module
+from answers.reference import (
+    DecoderBlock,
+    FeedForward,
+    KVCache,
+    MultiHeadAttention,
+    RMSNorm,
+    count_parameters,
+    randn,
+    seeded_module,
+)
 
 __all__ = ["decode_step_bytes", "decode_tokens_per_second_ceiling"]
 
@@ -31,6 +41,7 @@ A100_BYTES_PER_S = 2039e9
 # one of its rows, not the 32,000 × 4096 table, so the weights read per step are 6.74B − 131M.
 LLAMA2_PARAMETERS, LLAMA2_LAYERS, LLAMA2_HEADS, LLAMA2_HEAD_DIM = 6.74e9, 32, 32, 128
 LLAMA2_VOCAB, LLAMA2_D_MODEL, FP16_BYTES, LLAMA2_CONTEXT = 32000, 4096, 2, 4096
+LLAMA2_D_FF = 11008  # SwiGLU hidden width (config.json intermediate_size)
 
 
 class _ToyDecoder(nn.Module):
@@ -47,6 +58,32 @@ class _ToyDecoder(nn.Module):
         for block, cache in zip(self.blocks, caches, strict=True):
             x = block(x, cache=cache)
         return self.head(self.norm(x))
+
+
+class _Llama2Shaped(nn.Module):
+    """Llama-2-7B's layout from the reference parts, on the meta device (shapes only): an untied (V, d)
+    embedding table, 32 layers of bias-free MHA and SwiGLU FFN with two RMSNorms each, a final RMSNorm and
+    the LM head. RoPE adds no parameters and does not change what is cached, so it is left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        d = LLAMA2_D_MODEL
+        self.embed = nn.Parameter(torch.empty(LLAMA2_VOCAB, d))
+        self.attn = nn.ModuleList(MultiHeadAttention(d, LLAMA2_HEADS, bias=False) for _ in range(LLAMA2_LAYERS))
+        self.ffn = nn.ModuleList(FeedForward(d, LLAMA2_D_FF, "swiglu", bias=False) for _ in range(LLAMA2_LAYERS))
+        self.norms = nn.ModuleList(RMSNorm(d) for _ in range(2 * LLAMA2_LAYERS + 1))
+        self.head = nn.Linear(d, LLAMA2_VOCAB, bias=False)
+
+    def cache_bytes(self, tokens: int) -> int:
+        """Bytes the caches hold after ``tokens`` tokens: each layer keeps its K and V projections' outputs,
+        in the weights' dtype. Read off the instantiated layers, not the published shape constants."""
+        return tokens * sum((a.w_k.out_features + a.w_v.out_features) * a.w_k.weight.element_size() for a in self.attn)
+
+
+@functools.cache
+def _llama2() -> _Llama2Shaped:
+    with torch.device("meta"):
+        return _Llama2Shaped().half()
 
 
 def _tensors(obj) -> list[torch.Tensor]:

@@ -1,5 +1,5 @@
 """Serving arithmetic: paged KV-cache waste, mixture-of-experts parameters, quantised weight bytes,
-arithmetic intensity of decoding."""
+arithmetic intensity of decoding, the cache rows a chunked prefill reads."""
 
 from __future__ import annotations
 
@@ -74,3 +74,11 @@ def speculative_tokens_per_target_pass(acceptance_rate: float, draft_tokens: int
     if acceptance_rate == 1:
         return draft_tokens + 1
     return (1 - acceptance_rate ** (draft_tokens + 1)) / (1 - acceptance_rate)
+
+
+def chunked_prefill_cached_token_reads(prompt_tokens: int, chunk_tokens: int) -> float:
+    """Key/value rows one attention layer attends to over a prefill in chunks of ``chunk_tokens``: chunk c
+    (from 1) reads the (c − 1)·C cached rows of the earlier chunks and its own, so with k = ⌈n / C⌉ chunks
+    the total is C · k(k − 1)/2 + n, against n for one pass."""
+    chunks = -(-prompt_tokens // chunk_tokens)
+    return chunk_tokens * chunks * (chunks - 1) / 2 + prompt_tokens

@@ -183,7 +183,20 @@ def _startup_and_verify(tmp: Path, runs: int, env: dict[str, str], take: list[st
     rows.append(Row("quiz verify --fresh: whole bank", seconds, peak, verify_runs, "import torch", note))
     cached = median_of(runs, [*QUIZ, "verify", "--questions", str(bank)], env, tmp)
     rows.append(Row("quiz verify: whole bank, nothing changed", *cached, runs, None, "from the proof cache"))
+    rows.append(_code_check_row(tmp, verify_runs, env))
     return rows
+
+
+def _code_check_row(tmp: Path, runs: int, env: dict[str, str]) -> Row:
+    """`quiz code check` of a right sdpa.py: the exercise's cases and the card claims it runs, in their process."""
+    from quiz.exercises import HEADER, find, solution
+
+    exercise = find("sdpa")
+    learner = tmp / "learner" / exercise.file_name
+    learner.parent.mkdir(exist_ok=True)
+    learner.write_text(f"{HEADER.format(id=exercise.id)}\n{solution(exercise)}", encoding="utf-8")
+    argv = [*QUIZ, "code", "check", str(learner), "--db", str(tmp / "exercises.sqlite3")]
+    return Row("quiz code check: sdpa, right", *median_of(runs, argv, env, tmp), runs, "import torch")
 
 
 def _site_rows(tmp: Path, verify_runs: int, env: dict[str, str], bank: Path) -> list[Row]:

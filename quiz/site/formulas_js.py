@@ -19,6 +19,7 @@ import json
 import math
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 PACKAGE = "answers.formulas"
@@ -111,10 +112,11 @@ def _assigned(body: list[ast.stmt]) -> list[str]:
 class _Module:
     """One module of answers.formulas: its functions and what its names refer to."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, source: str | None = None) -> None:
         self.name = name  # "attention"
-        module = importlib.import_module(f"{PACKAGE}.{name}")
-        self.tree = ast.parse(inspect.getsource(module))
+        if source is None:
+            source = inspect.getsource(importlib.import_module(f"{PACKAGE}.{name}"))
+        self.tree = ast.parse(source)
         self.functions: dict[str, ast.FunctionDef] = {}
         self.imports: dict[str, tuple[str, str]] = {}  # local name → ("math", attr) | ("formula", "mod.name")
         self.math_alias: set[str] = set()
@@ -457,18 +459,19 @@ class _Function:
 
 
 class _Exporter:
-    def __init__(self, modules: list[str]) -> None:
+    def __init__(self, modules: list[str], sources: dict[str, str] | None = None) -> None:
         self.modules: dict[str, _Module] = {}
         self.problems: dict[str, str] = {}
+        self.sources = sources
         for name in modules:
             try:
-                self.modules[name] = _Module(name)
+                self.modules[name] = _Module(name, None if sources is None else sources[name])
             except (OSError, SyntaxError, TypeError) as exc:  # no source to read: none of it is translated
                 self.problems[name] = f"its source cannot be read ({exc})"
 
     def signature(self, key: str) -> Signature | None:
         module, name = key.split(".", 1)
-        if module not in self.modules and module not in self.problems:
+        if module not in self.modules and module not in self.problems and self.sources is None:
             try:
                 self.modules[module] = _Module(module)
             except (ImportError, OSError, SyntaxError, TypeError):
@@ -510,6 +513,7 @@ class _Exporter:
         return code, needs, refused
 
 
+@lru_cache(maxsize=1)
 def export() -> Export:
     """Translate every formula of answers.formulas; the script defines ``PyFormulas`` (needs pyrt.js first)."""
     from answers.formulas import FORMULAS
@@ -569,3 +573,14 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, float) and math.isfinite(value):
         return value
     raise ValueError(f"the parameter value {value!r} cannot be sent to the browser")
+
+
+def translate_sources(sources: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """({"module.function": JS}, {"module.function": why not}) for modules given as source text (for tests)."""
+    code, _, refused = _Exporter(sorted(sources), sources).translate_all()
+    return code, refused
+
+
+def formulas_script() -> str:
+    """assets/formulas.js: every translated formula, for the site's browser-drawn questions."""
+    return export().script

@@ -521,31 +521,66 @@ class _AnyNumber:
 ANY_NUMBER = _AnyNumber()
 
 
+def _drawn(question) -> tuple[dict, float]:
+    """The configuration the page drew for a browser-drawn question, and the Python formula's value for it."""
+    import json
+
+    from answers.formulas import FORMULAS
+
+    params = json.loads(question.get_attribute("data-params"))
+    data = question.page.evaluate("JSON.parse(document.querySelector('.graded-root').dataset.graded)")
+    (spec,) = [q for q in data["numeric"] if q.get("formula") == "kv_cache_bytes" and len(q["params"]["layers"]) > 1]
+    typed = {k: (int(v) if isinstance(spec["params"][k][0], str) else v) for k, v in params.items()}
+    return typed, float(FORMULAS["kv_cache_bytes"](**typed))
+
+
 def test_numeric_question_reads_units_and_grades_against_the_python_formula(visit):
-    from quiz.numeric import format_quantity
+    from quiz.numeric import format_param, format_quantity
 
     visit.open("inference/gqa-mqa-kv-cache.html")
     page = visit.page
     question = page.locator(".graded-numeric").first
-    data = page.evaluate("JSON.parse(document.querySelector('.graded-root').dataset.graded)")
-    prompt = question.locator(".graded-prompt").inner_text()
-
-    def text(html_text: str) -> str:  # an instance's prompt as the page shows it: tags dropped, spaces folded
-        return " ".join(html.unescape(re.sub(r"<[^>]+>", "", html_text)).split())
-
-    # Several drawn instances can share their first words: match the whole prompt on the page.
-    (instance,) = [i for i in data["numeric"][0]["instances"] if text(i["prompt"]) == " ".join(prompt.split())]
-    gib = instance["expected"] / 2**30
-    question.locator("input").fill(f"{gib:.6g} GiB")
+    expect(question).to_have_attribute("data-params", re.compile("layers"))
+    params, expected = _drawn(question)
+    for name in ("layers", "kv_heads", "tokens"):  # the drawn numbers are the ones the prompt says
+        expect(question.locator(".graded-prompt")).to_contain_text(format_param(params[name]))
+    question.locator("input").fill(f"{expected / 2**30:.6g} GiB")
     question.locator("button[type=submit]").click()
-    assert question.locator(".graded-verdict").inner_text().startswith("Right")
-    question.locator("input").fill(f"{instance['expected'] * 1.5:.6g}")
+    expect(question.locator(".graded-verdict")).to_contain_text("Right")
+    question.locator("input").fill(f"{expected * 1.5:.6g}")
     question.locator("button[type=submit]").click()
-    verdict = question.locator(".graded-verdict").inner_text()
-    assert verdict.startswith("Not quite") and format_quantity(instance["expected"], "bytes") in verdict
+    expect(question.locator(".graded-verdict")).to_contain_text("Not quite")
+    expect(question.locator(".graded-verdict")).to_contain_text(format_quantity(expected, "bytes"))
     question.locator("input").fill("lots")
     question.locator("button[type=submit]").click()
-    assert "cannot read 'lots'" in question.locator(".graded-verdict").inner_text()
+    expect(question.locator(".graded-verdict")).to_contain_text("cannot read 'lots'")
+    assert visit.errors == []
+
+
+def test_new_numbers_and_a_reload_draw_another_configuration_graded_by_the_formula(visit):
+    visit.open("inference/gqa-mqa-kv-cache.html")
+    page = visit.page
+    seen = set()
+    for _ in range(3):  # 384 configurations: three draws in a row are all the same once in 150,000 visits
+        question = page.locator(".graded-numeric").first
+        expect(question).to_have_attribute("data-params", re.compile("layers"))
+        seen.add(question.get_attribute("data-params"))
+        question.locator("button.graded-another", has_text="New numbers").click()
+    assert len(seen) >= 2
+    question = page.locator(".graded-numeric").first  # the new draw is in the first question's place
+    expect(question).to_have_attribute("data-params", re.compile("layers"))
+    _, expected = _drawn(question)
+    question.locator("input").fill(f"{expected:.0f}")
+    question.locator("button[type=submit]").click()
+    expect(question.locator(".graded-verdict")).to_contain_text("Right")
+    reloaded = set()
+    for _ in range(3):
+        page.reload(wait_until="networkidle")
+        first = page.locator(".graded-numeric").first
+        expect(first).to_have_attribute("data-params", re.compile("layers"))
+        reloaded.add(first.get_attribute("data-params"))
+    assert len(reloaded) >= 2
+    assert visit.errors == []
 
 
 TYPED = [

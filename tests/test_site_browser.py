@@ -7,8 +7,8 @@ skip: this test is the proof that the site works offline."""
 from __future__ import annotations
 
 import functools
-import html
 import http.server
+import math
 import os
 import random
 import re
@@ -703,3 +703,148 @@ def test_start_page_offers_a_path_and_a_guide_to_reading_a_claim(visit):
     for word in ("Measured", "Expected", "Counterfactual", "derivation"):
         assert word in text
     assert visit.page.locator(".evidence table").count() == 1
+
+
+# ---- The formulas translated to JavaScript (quiz.site.formulas_js), against Python
+
+
+@pytest.fixture(scope="module")
+def formula_page(browser):
+    """A blank page with the runtime, every translated formula and the graded-question script, nothing else."""
+    from quiz.site.formulas_js import export
+    from quiz.site.options import STATIC_ASSETS
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content("<!doctype html><html><body></body></html>")
+    page.add_script_tag(content="window.document$ = { subscribe: function () {} };")  # MkDocs Material's
+    for script in ((STATIC_ASSETS / "pyrt.js").read_text(), export().script):
+        page.add_script_tag(content=script)
+    page.add_script_tag(content=(STATIC_ASSETS / "interactive.js").read_text())
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def deck():
+    from quiz.deck import load_deck
+
+    return load_deck()
+
+
+def test_the_browser_gives_the_python_formulas_value_prompt_and_answer_on_every_draw(formula_page, deck):
+    from test_site_formulas import DRAWS, RELATIVE, _draws, _encode, generated_questions
+
+    from answers.formulas import FORMULAS
+    from quiz.numeric import format_param, format_quantity
+    from quiz.site.graded import browser_drawn, fill_html
+
+    compared = 0
+    for where, question in generated_questions(deck):
+        drawn = browser_drawn(question, [])
+        if drawn is None:
+            continue
+        configurations = _draws(question, where)
+        got = formula_page.evaluate(
+            """([question, configurations]) => configurations.map(function (c) {
+                var params = {};
+                Object.keys(c).forEach(function (k) { params[k] = typeof c[k] === "string" ? BigInt(c[k]) : c[k]; });
+                var i = QuizSite.instanceFor(question, params);
+                return [i.expected, i.prompt, i.html, i.shown];
+            })""",
+            [drawn, [_encode(c) for c in configurations]],
+        )
+        names = drawn["parts"][1::2]
+        for params, (value, prompt, html, shown) in zip(configurations, got, strict=True):
+            expected = float(FORMULAS[question.formula](**params))
+            assert math.isclose(value, expected, rel_tol=RELATIVE, abs_tol=0 if expected else 1e-300), (where, params)
+            filled = {k: format_param(v) for k, v in params.items()}
+            assert prompt == question.prompt.format(**filled), where
+            assert html == fill_html(drawn["html"], names, filled), where
+            assert shown == format_quantity(value, str(question.unit)), (where, value)
+            compared += 1
+    assert compared >= 90 * DRAWS
+
+
+def test_the_browser_draws_one_uniform_value_per_parameter(formula_page):
+    question = {"params": {"a": ["1", "2", "3", "4"], "b": [0.5], "c": [True, False]}}
+    counts = formula_page.evaluate(
+        """(question) => {
+            var seed = 7, counts = {};
+            var pick = function (n) { seed = (seed * 16807) % 2147483647; return seed % n; };
+            for (var i = 0; i < 4000; i++) {
+                var p = QuizSite.drawParams(question, pick);
+                var key = p.a.toString() + "/" + p.b + "/" + p.c + "/" + typeof p.a;
+                counts[key] = (counts[key] || 0) + 1;
+            }
+            return counts;
+        }""",
+        question,
+    )
+    assert len(counts) == 8 and all(key.endswith("/0.5/true/bigint") or "/false/" in key for key in counts)
+    assert all(400 <= n <= 600 for n in counts.values()), counts
+
+
+def test_python_arithmetic_where_javascript_differs(formula_page):
+    from test_site_formulas import ARITHMETIC, ROUNDING
+
+    def arg(v):  # playwright carries inf as Infinity; an int goes as its digits
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    cases = [[op, arg(a), arg(b)] for op, a, b in ARITHMETIC]
+    got = formula_page.evaluate(
+        """(cases) => cases.map(function (c) {
+            var d = function (v) { return typeof v === "string" ? BigInt(v) : v; };
+            var r = PyRT[c[0]](d(c[1]), d(c[2]));
+            return typeof r === "bigint" ? ["int", r.toString()] : ["float", r];
+        })""",
+        cases,
+    )
+    ops = {
+        "floordiv": lambda a, b: a // b,
+        "mod": lambda a, b: a % b,
+        "truediv": lambda a, b: a / b,
+        "pow": lambda a, b: a**b,
+        "mul": lambda a, b: a * b,
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+    }
+    for (op, a, b), (kind, value) in zip(ARITHMETIC, got, strict=True):
+        expected = ops[op](a, b)
+        if isinstance(expected, int):
+            assert (kind, int(value)) == ("int", expected), (op, a, b)
+        else:
+            assert kind == "float" and float(value) == expected, (op, a, b, value, expected)
+    rounded = formula_page.evaluate("(xs) => xs.map((x) => PyRT.round(x).toString())", ROUNDING)
+    assert [int(r) for r in rounded] == [round(x) for x in ROUNDING]
+    errors = formula_page.evaluate(
+        """() => [[1n, 0n], [1.0, 0.0]].map(function (c) {
+            try { PyRT.truediv(c[0], c[1]); return "no error"; } catch (e) { return e.kind; }
+        })"""
+    )
+    assert errors == ["ZeroDivisionError", "ZeroDivisionError"]
+
+
+def test_python_number_formatting_in_the_browser(formula_page):
+    from test_site_formulas import _values
+
+    from quiz.numeric import format_param, format_quantity
+    from quiz.site.formulas_js import encode_value
+
+    values = _values()
+    specs = ["g", ".3g", ".4g", ".3e", ",.0f"]
+    got = formula_page.evaluate("([xs, specs]) => xs.map((x) => specs.map((s) => PyRT.format(x, s)))", [values, specs])
+    for x, shown in zip(values, got, strict=True):
+        assert shown == [format(x, s) for s in specs], x
+    params = [5, 100000, 123456789, 2**62, 0.5, 4096.0, 1e-5, 3.14159265, True, False, 1e20, -7]
+    got = formula_page.evaluate(
+        """(ps) => ps.map((p) => PyRT.formatParam(typeof p === "string" ? BigInt(p) : p))""",
+        [encode_value(p) for p in params],
+    )
+    assert got == [format_param(p) for p in params]
+    units = ["bytes", "FLOPs", "parameters", "tokens", "count", "ratio", "nats", "radians"]
+    got = formula_page.evaluate(
+        "([xs, units]) => xs.map((x) => units.map((u) => PyRT.formatQuantity(x, u)))", [values[:300], units]
+    )
+    for x, shown in zip(values[:300], got, strict=True):
+        assert shown == [format_quantity(x, u) for u in units], x

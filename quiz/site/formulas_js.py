@@ -13,6 +13,7 @@ Python means, and tests/test_site_formulas.py runs both on every generated quest
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib
 import inspect
 import json
@@ -20,6 +21,7 @@ import math
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 PACKAGE = "answers.formulas"
@@ -513,9 +515,18 @@ class _Exporter:
         return code, needs, refused
 
 
-@lru_cache(maxsize=1)
 def export() -> Export:
-    """Translate every formula of answers.formulas; the script defines ``PyFormulas`` (needs pyrt.js first)."""
+    """Translate every formula of answers.formulas; the script defines ``PyFormulas`` (needs pyrt.js first).
+    Cached by the formulas' source, so a long ``quiz site serve`` translates an edited formula again."""
+    import answers.formulas
+
+    folder = Path(answers.formulas.__file__).parent
+    digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in sorted(folder.glob("*.py"))))
+    return _export(digest.hexdigest())
+
+
+@lru_cache(maxsize=2)
+def _export(_digest: str) -> Export:
     from answers.formulas import FORMULAS
 
     modules = sorted({fn.__module__.rsplit(".", 1)[1] for fn in FORMULAS.values()})

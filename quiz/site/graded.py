@@ -14,7 +14,6 @@ import json
 import random
 import re
 import string
-from functools import lru_cache
 from typing import Any
 
 from quiz.models import Card, NumericQuestion
@@ -28,7 +27,6 @@ DRAWS = 12
 SLOT = "zqzslot{}zqz"
 
 
-@lru_cache(maxsize=1)
 def exported_formulas() -> frozenset[str]:
     from quiz.site.formulas_js import export
 

@@ -848,3 +848,51 @@ def test_python_number_formatting_in_the_browser(formula_page):
     )
     for x, shown in zip(values[:300], got, strict=True):
         assert shown == [format_quantity(x, u) for u in units], x
+
+
+def test_every_translated_formula_equals_python_or_both_refuse_on_typed_random_arguments(formula_page):
+    """Beyond the decks' parameter lists: each translated formula on 200 arguments drawn by its annotations,
+    including values where Python raises (a zero, a head count that does not divide), where JS must throw too."""
+    import inspect
+
+    from answers.formulas import FORMULAS
+    from quiz.site.formulas_js import export
+
+    ints = [0, 1, 2, 3, 4, 7, 8, 12, 16, 32, 64, 100, 128, 512, 1000, 4096, 32768, -3]
+    floats = [0.0, 0.1, 0.5, 0.9, 0.999, 1.0, 1.5, 2.0, 10.0, 1e9, 7e9, 3.5e23, -0.25]
+    rng = random.Random(11)
+    agreed = refused = 0
+    for name in sorted(export().exported):
+        fn = FORMULAS[name]
+        cases, pythons = [], []
+        for _ in range(200):
+            args = {}
+            for p in inspect.signature(fn).parameters.values():
+                kind = str(p.annotation)
+                pool = [True, False] if kind == "bool" else ints if kind.startswith("int") else floats
+                args[p.name] = rng.choice([*pool, None]) if "None" in kind else rng.choice(pool)
+            try:
+                value = float(fn(**args))
+                pythons.append(value if math.isfinite(value) else None)
+            except (ArithmeticError, ValueError, TypeError):
+                pythons.append(None)
+            cases.append({k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in args.items()})
+        got = formula_page.evaluate(
+            """([name, cases]) => cases.map(function (c) {
+                var params = {};
+                Object.keys(c).forEach(function (k) { params[k] = typeof c[k] === "string" ? BigInt(c[k]) : c[k]; });
+                try { return PyRT.result(PyFormulas.call(name, params)); } catch (e) {
+                    if (!(e instanceof PyRT.PyError)) throw e;
+                    return null;
+                }
+            })""",
+            [name, cases],
+        )
+        for args, python, js in zip(cases, pythons, got, strict=True):
+            if python is None:
+                assert js is None, (name, args, js)
+                refused += 1
+            else:
+                assert js is not None and math.isclose(js, python, rel_tol=1e-12, abs_tol=1e-300), (name, args, js)
+                agreed += 1
+    assert agreed > 10_000 and refused > 100

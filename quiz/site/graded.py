@@ -19,8 +19,9 @@ from typing import Any
 from quiz.models import Card, NumericQuestion
 from quiz.numeric import NumericInstance, draw, format_quantity
 
-# Configurations drawn per generated numeric question: enough that a reload usually asks a new one, few
-# enough that a card page stays small.
+# Configurations drawn here per generated numeric question: the page's choices when the browser cannot draw it
+# (enough that a reload usually asks a new one, few enough that a page stays small), and otherwise the prompts on
+# which the browser's template is checked against the Markdown of the filled-in prompt.
 DRAWS = 12
 # Stands for parameter i in a prompt rendered to HTML once; the browser puts the drawn value in its place. Letters
 # only, so Markdown leaves it alone.

@@ -60,7 +60,7 @@ def test_every_formula_a_generated_question_uses_is_translated_but_the_named_one
     assert set(missing) == set(NOT_TRANSLATED), missing
     for name, why in NOT_TRANSLATED.items():
         assert why in missing[name]
-    assert len(exported) == len(FORMULAS) - len(export().refused) and len(export().refused) <= len(NOT_TRANSLATED)
+    assert set(exported) | set(export().refused) == set(FORMULAS)  # a formula no question uses may be refused
 
 
 def test_a_construct_it_cannot_translate_refuses_the_function_and_its_callers():

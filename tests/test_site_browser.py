@@ -7,8 +7,8 @@ skip: this test is the proof that the site works offline."""
 from __future__ import annotations
 
 import functools
-import html
 import http.server
+import math
 import os
 import random
 import re
@@ -521,31 +521,66 @@ class _AnyNumber:
 ANY_NUMBER = _AnyNumber()
 
 
+def _drawn(question) -> tuple[dict, float]:
+    """The configuration the page drew for a browser-drawn question, and the Python formula's value for it."""
+    import json
+
+    from answers.formulas import FORMULAS
+
+    params = json.loads(question.get_attribute("data-params"))
+    data = question.page.evaluate("JSON.parse(document.querySelector('.graded-root').dataset.graded)")
+    (spec,) = [q for q in data["numeric"] if q.get("formula") == "kv_cache_bytes" and len(q["params"]["layers"]) > 1]
+    typed = {k: (int(v) if isinstance(spec["params"][k][0], str) else v) for k, v in params.items()}
+    return typed, float(FORMULAS["kv_cache_bytes"](**typed))
+
+
 def test_numeric_question_reads_units_and_grades_against_the_python_formula(visit):
-    from quiz.numeric import format_quantity
+    from quiz.numeric import format_param, format_quantity
 
     visit.open("inference/gqa-mqa-kv-cache.html")
     page = visit.page
     question = page.locator(".graded-numeric").first
-    data = page.evaluate("JSON.parse(document.querySelector('.graded-root').dataset.graded)")
-    prompt = question.locator(".graded-prompt").inner_text()
-
-    def text(html_text: str) -> str:  # an instance's prompt as the page shows it: tags dropped, spaces folded
-        return " ".join(html.unescape(re.sub(r"<[^>]+>", "", html_text)).split())
-
-    # Several drawn instances can share their first words: match the whole prompt on the page.
-    (instance,) = [i for i in data["numeric"][0]["instances"] if text(i["prompt"]) == " ".join(prompt.split())]
-    gib = instance["expected"] / 2**30
-    question.locator("input").fill(f"{gib:.6g} GiB")
+    expect(question).to_have_attribute("data-params", re.compile("layers"))
+    params, expected = _drawn(question)
+    for name in ("layers", "kv_heads", "tokens"):  # the drawn numbers are the ones the prompt says
+        expect(question.locator(".graded-prompt")).to_contain_text(format_param(params[name]))
+    question.locator("input").fill(f"{expected / 2**30:.6g} GiB")
     question.locator("button[type=submit]").click()
-    assert question.locator(".graded-verdict").inner_text().startswith("Right")
-    question.locator("input").fill(f"{instance['expected'] * 1.5:.6g}")
+    expect(question.locator(".graded-verdict")).to_contain_text("Right")
+    question.locator("input").fill(f"{expected * 1.5:.6g}")
     question.locator("button[type=submit]").click()
-    verdict = question.locator(".graded-verdict").inner_text()
-    assert verdict.startswith("Not quite") and format_quantity(instance["expected"], "bytes") in verdict
+    expect(question.locator(".graded-verdict")).to_contain_text("Not quite")
+    expect(question.locator(".graded-verdict")).to_contain_text(format_quantity(expected, "bytes"))
     question.locator("input").fill("lots")
     question.locator("button[type=submit]").click()
-    assert "cannot read 'lots'" in question.locator(".graded-verdict").inner_text()
+    expect(question.locator(".graded-verdict")).to_contain_text("cannot read 'lots'")
+    assert visit.errors == []
+
+
+def test_new_numbers_and_a_reload_draw_another_configuration_graded_by_the_formula(visit):
+    visit.open("inference/gqa-mqa-kv-cache.html")
+    page = visit.page
+    seen = set()
+    for _ in range(3):  # 384 configurations: three draws in a row are all the same once in 150,000 visits
+        question = page.locator(".graded-numeric").first
+        expect(question).to_have_attribute("data-params", re.compile("layers"))
+        seen.add(question.get_attribute("data-params"))
+        question.locator("button.graded-another", has_text="New numbers").click()
+    assert len(seen) >= 2
+    question = page.locator(".graded-numeric").first  # the new draw is in the first question's place
+    expect(question).to_have_attribute("data-params", re.compile("layers"))
+    _, expected = _drawn(question)
+    question.locator("input").fill(f"{expected:.0f}")
+    question.locator("button[type=submit]").click()
+    expect(question.locator(".graded-verdict")).to_contain_text("Right")
+    reloaded = set()
+    for _ in range(3):
+        page.reload(wait_until="networkidle")
+        first = page.locator(".graded-numeric").first
+        expect(first).to_have_attribute("data-params", re.compile("layers"))
+        reloaded.add(first.get_attribute("data-params"))
+    assert len(reloaded) >= 2
+    assert visit.errors == []
 
 
 TYPED = [
@@ -668,3 +703,196 @@ def test_start_page_offers_a_path_and_a_guide_to_reading_a_claim(visit):
     for word in ("Measured", "Expected", "Counterfactual", "derivation"):
         assert word in text
     assert visit.page.locator(".evidence table").count() == 1
+
+
+# ---- The formulas translated to JavaScript (quiz.site.formulas_js), against Python
+
+
+@pytest.fixture(scope="module")
+def formula_page(browser):
+    """A blank page with the runtime, every translated formula and the graded-question script, nothing else."""
+    from quiz.site.formulas_js import export
+    from quiz.site.options import STATIC_ASSETS
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content("<!doctype html><html><body></body></html>")
+    page.add_script_tag(content="window.document$ = { subscribe: function () {} };")  # MkDocs Material's
+    for script in ((STATIC_ASSETS / "pyrt.js").read_text(), export().script):
+        page.add_script_tag(content=script)
+    page.add_script_tag(content=(STATIC_ASSETS / "interactive.js").read_text())
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def deck():
+    from quiz.deck import load_deck
+
+    return load_deck()
+
+
+def test_the_browser_gives_the_python_formulas_value_prompt_and_answer_on_every_draw(formula_page, deck):
+    from test_site_formulas import DRAWS, RELATIVE, _draws, _encode, generated_questions
+
+    from answers.formulas import FORMULAS
+    from quiz.numeric import format_param, format_quantity
+    from quiz.site.graded import browser_drawn, fill_html
+
+    compared = 0
+    for where, question in generated_questions(deck):
+        drawn = browser_drawn(question, [])
+        if drawn is None:
+            continue
+        configurations = _draws(question, where)
+        got = formula_page.evaluate(
+            """([question, configurations]) => configurations.map(function (c) {
+                var params = {};
+                Object.keys(c).forEach(function (k) { params[k] = typeof c[k] === "string" ? BigInt(c[k]) : c[k]; });
+                var i = QuizSite.instanceFor(question, params);
+                return [i.expected, i.prompt, i.html, i.shown];
+            })""",
+            [drawn, [_encode(c) for c in configurations]],
+        )
+        names = drawn["parts"][1::2]
+        for params, (value, prompt, html, shown) in zip(configurations, got, strict=True):
+            expected = float(FORMULAS[question.formula](**params))
+            assert math.isclose(value, expected, rel_tol=RELATIVE, abs_tol=0 if expected else 1e-300), (where, params)
+            filled = {k: format_param(v) for k, v in params.items()}
+            assert prompt == question.prompt.format(**filled), where
+            assert html == fill_html(drawn["html"], names, filled), where
+            assert shown == format_quantity(value, str(question.unit)), (where, value)
+            compared += 1
+    assert compared >= 90 * DRAWS
+
+
+def test_the_browser_draws_one_uniform_value_per_parameter(formula_page):
+    question = {"params": {"a": ["1", "2", "3", "4"], "b": [0.5], "c": [True, False]}}
+    counts = formula_page.evaluate(
+        """(question) => {
+            var seed = 7, counts = {};
+            var pick = function (n) { seed = (seed * 16807) % 2147483647; return seed % n; };
+            for (var i = 0; i < 4000; i++) {
+                var p = QuizSite.drawParams(question, pick);
+                var key = p.a.toString() + "/" + p.b + "/" + p.c + "/" + typeof p.a;
+                counts[key] = (counts[key] || 0) + 1;
+            }
+            return counts;
+        }""",
+        question,
+    )
+    assert len(counts) == 8 and all(key.endswith("/0.5/true/bigint") or "/false/" in key for key in counts)
+    assert all(400 <= n <= 600 for n in counts.values()), counts
+
+
+def test_python_arithmetic_where_javascript_differs(formula_page):
+    from test_site_formulas import ARITHMETIC, ROUNDING
+
+    def arg(v):  # playwright carries inf as Infinity; an int goes as its digits
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    cases = [[op, arg(a), arg(b)] for op, a, b in ARITHMETIC]
+    got = formula_page.evaluate(
+        """(cases) => cases.map(function (c) {
+            var d = function (v) { return typeof v === "string" ? BigInt(v) : v; };
+            var r = PyRT[c[0]](d(c[1]), d(c[2]));
+            return typeof r === "bigint" ? ["int", r.toString()] : ["float", r];
+        })""",
+        cases,
+    )
+    ops = {
+        "floordiv": lambda a, b: a // b,
+        "mod": lambda a, b: a % b,
+        "truediv": lambda a, b: a / b,
+        "pow": lambda a, b: a**b,
+        "mul": lambda a, b: a * b,
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+    }
+    for (op, a, b), (kind, value) in zip(ARITHMETIC, got, strict=True):
+        expected = ops[op](a, b)
+        if isinstance(expected, int):
+            assert (kind, int(value)) == ("int", expected), (op, a, b)
+        else:
+            assert kind == "float" and float(value) == expected, (op, a, b, value, expected)
+    rounded = formula_page.evaluate("(xs) => xs.map((x) => PyRT.round(x).toString())", ROUNDING)
+    assert [int(r) for r in rounded] == [round(x) for x in ROUNDING]
+    errors = formula_page.evaluate(
+        """() => [[1n, 0n], [1.0, 0.0]].map(function (c) {
+            try { PyRT.truediv(c[0], c[1]); return "no error"; } catch (e) { return e.kind; }
+        })"""
+    )
+    assert errors == ["ZeroDivisionError", "ZeroDivisionError"]
+
+
+def test_python_number_formatting_in_the_browser(formula_page):
+    from test_site_formulas import _values
+
+    from quiz.numeric import format_param, format_quantity
+    from quiz.site.formulas_js import encode_value
+
+    values = _values()
+    specs = ["g", ".3g", ".4g", ".3e", ",.0f"]
+    got = formula_page.evaluate("([xs, specs]) => xs.map((x) => specs.map((s) => PyRT.format(x, s)))", [values, specs])
+    for x, shown in zip(values, got, strict=True):
+        assert shown == [format(x, s) for s in specs], x
+    params = [5, 100000, 123456789, 2**62, 0.5, 4096.0, 1e-5, 3.14159265, True, False, 1e20, -7]
+    got = formula_page.evaluate(
+        """(ps) => ps.map((p) => PyRT.formatParam(typeof p === "string" ? BigInt(p) : p))""",
+        [encode_value(p) for p in params],
+    )
+    assert got == [format_param(p) for p in params]
+    units = ["bytes", "FLOPs", "parameters", "tokens", "count", "ratio", "nats", "radians"]
+    got = formula_page.evaluate(
+        "([xs, units]) => xs.map((x) => units.map((u) => PyRT.formatQuantity(x, u)))", [values[:300], units]
+    )
+    for x, shown in zip(values[:300], got, strict=True):
+        assert shown == [format_quantity(x, u) for u in units], x
+
+
+def test_every_translated_formula_equals_python_or_both_refuse_on_typed_random_arguments(formula_page):
+    """Beyond the decks' parameter lists: each translated formula on 200 arguments drawn by its annotations,
+    including values where Python raises (a zero, a head count that does not divide), where JS must throw too."""
+    import inspect
+
+    from answers.formulas import FORMULAS
+    from quiz.site.formulas_js import export
+
+    ints = [0, 1, 2, 3, 4, 7, 8, 12, 16, 32, 64, 100, 128, 512, 1000, 4096, 32768, -3]
+    floats = [0.0, 0.1, 0.5, 0.9, 0.999, 1.0, 1.5, 2.0, 10.0, 1e9, 7e9, 3.5e23, -0.25]
+    rng = random.Random(11)
+    agreed = refused = 0
+    for name in sorted(export().exported):
+        fn = FORMULAS[name]
+        cases, pythons = [], []
+        for _ in range(200):
+            args = {}
+            for p in inspect.signature(fn).parameters.values():
+                kind = str(p.annotation)
+                pool = [True, False] if kind == "bool" else ints if kind.startswith("int") else floats
+                args[p.name] = rng.choice([*pool, None]) if "None" in kind else rng.choice(pool)
+            try:
+                value = float(fn(**args))
+                pythons.append(value if math.isfinite(value) else None)
+            except (ArithmeticError, ValueError, TypeError):
+                pythons.append(None)
+            cases.append({k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in args.items()})
+        got = formula_page.evaluate(
+            """([name, cases]) => cases.map(function (c) {
+                var params = {};
+                Object.keys(c).forEach(function (k) { params[k] = typeof c[k] === "string" ? BigInt(c[k]) : c[k]; });
+                try { return PyRT.result(PyFormulas.call(name, params)); } catch (e) {
+                    if (!(e instanceof PyRT.PyError)) throw e;
+                    return null;
+                }
+            })""",
+            [name, cases],
+        )
+        for args, python, js in zip(cases, pythons, got, strict=True):
+            if python is None:
+                assert js is None, (name, args, js)
+                refused += 1
+            else:
+                assert js is not None and math.isclose(js, python, rel_tol=1e-12, abs_tol=1e-300), (name, args, js)
+                agreed += 1
+    assert agreed > 10_000 and refused > 100

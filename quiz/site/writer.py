@@ -18,6 +18,7 @@ from quiz.site.errata import errata_page
 from quiz.site.exercises import INDEX as EXERCISE_INDEX
 from quiz.site.exercises import deck_exercises, exercise_page, exercise_path
 from quiz.site.exercises import index_page as exercise_index
+from quiz.site.formulas_js import formulas_script
 from quiz.site.guide import guide_nav, guide_pages
 from quiz.site.katex import KATEX_FILES, fetch_iframe_worker, fetch_katex
 from quiz.site.options import STATIC_ASSETS, Options
@@ -187,6 +188,7 @@ def generate(docs_dir: Path, options: Options | None = None, deck: Deck | None =
     for name, text in guide_pages(deck, proofs).items():
         writer.text(name, text)
     writer.copy_tree(STATIC_ASSETS, "assets")
+    writer.text("assets/formulas.js", formulas_script())  # the formulas the browser draws questions with
     writer.copy_tree(fetch_katex(options.cache), "assets/katex", KATEX_FILES)
     writer.copy_tree(fetch_iframe_worker(options.cache), "assets/vendor/iframe-worker")
     writer.remove_stale()

@@ -377,11 +377,58 @@ var QuizSite = (function () {
     root.append(box);
   }
 
-  function numericQuestion(root, data, question) {
-    var instance = question.instances[Math.floor(Math.random() * question.instances.length)];
+  // ---- A generated question drawn here: quiz/numeric/drawing.py's draw, with the formula exported from Python
+  // (assets/formulas.js) computing the expected value. `pick(n)` chooses an index below n (Math.random by default;
+  // a test passes a seeded one).
+  function decode(value) { return typeof value === "string" ? BigInt(value) : value; }
+  function drawParams(question, pick) {
+    var params = {};
+    Object.keys(question.params).forEach(function (name) {
+      var values = question.params[name];
+      params[name] = decode(values.length === 1 ? values[0] : values[pick(values.length)]);
+    });
+    return params;
+  }
+  function escapeHtml(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+  }
+  // One configuration: {params, prompt (the text, as Python's str.format fills it), html, expected, shown}.
+  function instanceFor(question, params) {
+    var shownParams = {};
+    Object.keys(params).forEach(function (name) { shownParams[name] = PyRT.formatParam(params[name]); });
+    var prompt = question.parts.map(function (part, i) { return i % 2 ? shownParams[part] : part; }).join("");
+    var names = question.parts.filter(function (part, i) { return i % 2 === 1; });
+    var html = question.html.replace(/zqzslot(\d+)zqz/g, function (all, i) { return escapeHtml(shownParams[names[Number(i)]]); });
+    var expected = PyRT.result(PyFormulas.call(question.formula, params));
+    return { params: params, prompt: prompt, html: html, expected: expected, shown: PyRT.formatQuantity(expected, question.unit) };
+  }
+  function freshInstance(question) {
+    var pick = function (n) { return Math.floor(Math.random() * n); };
+    var error;
+    for (var attempt = 0; attempt < 20; attempt++) { // `quiz check` computes every combination (NUM007): no retry is expected
+      try { return instanceFor(question, drawParams(question, pick)); } catch (e) { error = e; }
+    }
+    throw error;
+  }
+
+  function numericQuestion(root, data, question, before) {
+    var instance;
     var box = el("div", "graded graded-numeric");
     var prompt = el("p", "graded-prompt");
-    prompt.innerHTML = instance.prompt;
+    if (question.formula) {
+      try {
+        instance = freshInstance(question);
+      } catch (e) {
+        box.append(el("p", "graded-verdict", "This question could not be drawn here (" + e + ")."));
+        root.insertBefore(box, before || null);
+        return;
+      }
+      box.dataset.params = JSON.stringify(instance.params, function (k, v) { return typeof v === "bigint" ? v.toString() : v; });
+      prompt.innerHTML = instance.html; // the card's Markdown rendered at build time, with the drawn values escaped
+    } else {
+      instance = question.instances[Math.floor(Math.random() * question.instances.length)];
+      prompt.innerHTML = instance.prompt;
+    }
     var form = el("form");
     var input = el("input");
     input.type = "text";
@@ -390,9 +437,9 @@ var QuizSite = (function () {
     input.autocomplete = "off";
     var check = el("button", "md-button", "Check");
     check.type = "submit";
-    var another = el("button", "md-button graded-another", "Another");
+    var another = el("button", "md-button graded-another", "New numbers");
     another.type = "button";
-    another.hidden = question.instances.length < 2;
+    another.hidden = !question.formula && question.instances.length < 2;
     var verdict = el("p", "graded-verdict");
     verdict.setAttribute("aria-live", "polite");
     form.append(input, check, another);
@@ -421,11 +468,12 @@ var QuizSite = (function () {
       verdict.textContent = text;
     });
     another.addEventListener("click", function () {
+      var next = box.nextSibling;
       box.remove();
-      numericQuestion(root, data, question);
+      numericQuestion(root, data, question, next); // in the same place, so a page with several keeps its order
       if (typeof renderQuizMath === "function") renderQuizMath(root);
     });
-    root.append(box);
+    root.insertBefore(box, before || null);
   }
 
   function graded(root) {
@@ -505,5 +553,8 @@ var QuizSite = (function () {
     }
   });
 
-  return { parseQuantity: parseQuantity, readQuantity: readQuantity, FormatError: FormatError, closeEnough: closeEnough, exportProgress: exportProgress };
+  return {
+    parseQuantity: parseQuantity, readQuantity: readQuantity, FormatError: FormatError, closeEnough: closeEnough,
+    exportProgress: exportProgress, drawParams: drawParams, instanceFor: instanceFor,
+  };
 })();

@@ -240,3 +240,9 @@ def test_the_speculative_monte_carlo_tolerance_passes_the_rule_and_fails_every_m
 
     assert error(module.speculative_accept) <= tolerance
     assert all(error(m.fn) > 3 * tolerance for m in module.MISCONCEPTIONS)
+
+
+def test_the_ids_read_from_file_names_are_the_ids_the_modules_declare():
+    from quiz.exercises import exercise_ids
+
+    assert exercise_ids() == [e.id for e in catalogue()]

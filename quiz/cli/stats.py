@@ -33,7 +33,7 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     Example: quiz stats --json
     """
     from quiz.cache import load_index
-    from quiz.exercises import catalogue
+    from quiz.exercises import exercise_ids
     from quiz.stats import compute
     from quiz.store import OWN_DECK, exercise_progress, now_utc, suspended
 
@@ -41,7 +41,7 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
     with open_store(db, source) as store:
         # The exercises belong to the project's own deck (quiz code keeps their progress there).
         own = store.deck == OWN_DECK
-        exercises = ([e.id for e in catalogue()], exercise_progress(store)) if own else None
+        exercises = (exercise_ids(), exercise_progress(store)) if own else None
         result = compute(cards, store.progress(), store.reviews(), now_utc(), suspended(store), exercises)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))

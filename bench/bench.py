@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -235,38 +236,33 @@ def _site_rows(tmp: Path, verify_runs: int, env: dict[str, str], bank: Path) -> 
             "mkdocs build: one-page site",
         )
     )
-    # The common edit: one card's text, a new title each run (so every run really rebuilds), proofs cached.
     card = bank / "attention-core" / "softmax-numerical-stability.yaml"
     original = card.read_text(encoding="utf-8")
-    edits = []
-    for run in range(verify_runs):
-        card.write_text(original.replace("\ntitle: ", f"\ntitle: (edit {run}) ", 1), encoding="utf-8")
-        edits.append(run_once(build, env, tmp))
-    card.write_text(original, encoding="utf-8")
+
+    def edited(name: str, note: str, edit: Callable[[int], str]) -> Row:
+        """A warm build after ``edit(run)`` of the card, a different text each run so every run really rebuilds."""
+        edits = []
+        for run in range(verify_runs):
+            card.write_text(edit(run), encoding="utf-8")
+            edits.append(run_once(build, env, tmp))
+        card.write_text(original, encoding="utf-8")
+        median = statistics.median(e[0] for e in edits)
+        return Row(name, median, max(e[1] for e in edits), verify_runs, "mkdocs build: one-page site", note)
+
+    # The common edit: one card's title, proofs cached.
     rows.append(
-        Row(
+        edited(
             "quiz site build: warm, one card's title edited",
-            statistics.median(e[0] for e in edits),
-            max(e[1] for e in edits),
-            verify_runs,
-            "mkdocs build: one-page site",
             "proofs from the cache; renders the pages that show the title",
+            lambda run: original.replace("\ntitle: ", f"\ntitle: (edit {run}) ", 1),
         )
     )
     # The edit that touches one page only: a card's answer (shown on its page and in the self-test).
-    edits = []
-    for run in range(verify_runs):
-        card.write_text(original.replace("\nanswer: |\n", f"\nanswer: |\n  (edit {run})\n", 1), encoding="utf-8")
-        edits.append(run_once(build, env, tmp))
-    card.write_text(original, encoding="utf-8")
     rows.append(
-        Row(
+        edited(
             "quiz site build: warm, one card's answer edited",
-            statistics.median(e[0] for e in edits),
-            max(e[1] for e in edits),
-            verify_runs,
-            "mkdocs build: one-page site",
             "proofs from the cache; renders that card's page and the self-test",
+            lambda run: original.replace("\nanswer: |\n", f"\nanswer: |\n  (edit {run})\n", 1),
         )
     )
     return rows

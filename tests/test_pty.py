@@ -16,6 +16,12 @@ pexpect = pytest.importorskip("pexpect")
 QUIZ = str(Path(sys.executable).with_name("quiz"))
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C delivered as a terminal delivers it. A test run started in the background by a script (``make test &``)
+    inherits SIGINT ignored, and Python then leaves it ignored: the quiz would never see the key this file presses."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def terminal(tmp_path):
     deck = write_deck(tmp_path / "deck")
@@ -31,7 +37,12 @@ def terminal(tmp_path):
 
     def spawn(*args: str):
         child = pexpect.spawn(
-            QUIZ, ["take", "--questions", str(deck), "--type", "recall", *args], env=env, encoding="utf-8", timeout=30
+            QUIZ,
+            ["take", "--questions", str(deck), "--type", "recall", *args],
+            env=env,
+            encoding="utf-8",
+            timeout=30,
+            preexec_fn=_as_in_a_terminal,
         )
         child.setwinsize(40, 100)
         return child

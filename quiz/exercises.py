@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from quiz.errors import QuizError
-from quiz.paths import PROJECT_ROOT
+from quiz.paths import EXERCISES_DIR, PROJECT_ROOT
 
-EXERCISES_DIR = PROJECT_ROOT / "answers" / "exercises"
 HEADER = "# quiz exercise: {id}"
 _HEADER_RE = re.compile(r"^#\s*quiz exercise:\s*([a-z0-9][a-z0-9-]*)", re.MULTILINE)
 # The learner's code gets TIMEOUT_SECONDS, counted from when the check process is ready (torch imported, the
@@ -72,12 +71,6 @@ def _read(path: Path) -> tuple[Exercise, ast.Module, str]:
 def catalogue(folder: Path = EXERCISES_DIR) -> list[Exercise]:
     """Every exercise, in file-name order."""
     return [_read(path)[0] for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
-
-
-def exercise_ids(folder: Path = EXERCISES_DIR) -> list[str]:
-    """Every exercise's id, from its file name alone (``<id with - as _>.py``): for `quiz stats`, which counts
-    them and must not pay for parsing 25 modules on its start-up budget."""
-    return [path.stem.replace("_", "-") for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
 
 
 def find(exercise_id: str, folder: Path = EXERCISES_DIR) -> Exercise:

@@ -19,6 +19,7 @@ INSTALLED_FROM_WHEEL = _WHEEL_BANK.is_dir()
 BANK_ROOT = _WHEEL_BANK if INSTALLED_FROM_WHEEL else PROJECT_ROOT
 DEFAULT_QUESTIONS = BANK_ROOT / "questions"
 DEFAULT_ANSWERS = PROJECT_ROOT / "answers"
+EXERCISES_DIR = DEFAULT_ANSWERS / "exercises"
 APP_NAME = "transformer-proofs"
 CACHE_ENV = "QUIZ_CACHE_DIR"
 MAX_MODULE_KIB = 512  # the largest real proof module is ~17 KiB; reading (or importing) a huge one costs its size twice
@@ -31,6 +32,12 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def exercise_ids(folder: Path = EXERCISES_DIR) -> list[str]:
+    """Every coding exercise's id, from its file name alone (``<id with - as _>.py``): for `quiz stats`, which
+    counts them and must pay neither for quiz.exercises (ast, subprocess) nor for parsing 25 modules."""
+    return [path.stem.replace("_", "-") for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
 
 
 def is_own_answers(answers_dir: Path) -> bool:

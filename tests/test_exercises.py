@@ -243,6 +243,6 @@ def test_the_speculative_monte_carlo_tolerance_passes_the_rule_and_fails_every_m
 
 
 def test_the_ids_read_from_file_names_are_the_ids_the_modules_declare():
-    from quiz.exercises import exercise_ids
+    from quiz.paths import exercise_ids
 
     assert exercise_ids() == [e.id for e in catalogue()]

@@ -5,10 +5,12 @@ tab-separated lines in a pipe). The terminal cases run in a real tmux pane of 80
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,26 @@ def test_list_in_a_pipe_prints_tab_separated_lines_with_whole_ids():
     rows = [line.split("\t") for line in result.stdout.splitlines()]
     assert all(len(row) == 4 for row in rows)
     assert {row[0] for row in rows} == ids
+
+
+def test_the_stats_table_lines_up_its_columns_and_wraps_a_long_topic_within_the_width():
+    from quiz.cli.stats import _table
+    from quiz.stats import compute
+
+    result = compute(load_index(DEFAULT_QUESTIONS), {}, [], datetime(2026, 3, 2, 12, tzinfo=UTC))
+    for width in (100, 80, 60):
+        shown = lines(_table(result, width), width)
+        assert max(cell_len(line) for line in shown) <= width
+        header = shown[1]
+        assert header.split() == ["topic", "seen", "reviews", "accuracy", "retention", "mastery"]
+        rows = [line for line in shown[2:-1] if "/" in line]  # a topic's first line (the rest wrap); not All
+        # every number sits right-aligned under its header: a row ends where the header's last column ends
+        assert all(len(line.rstrip()) == len(header.rstrip()) for line in rows), shown
+        assert len(rows) == len(result.topics)
+        # wrapped or not, every title is on screen whole, in its column (before the two spaces that end it)
+        column = "".join(re.split(r"\s{2,}", line.strip())[0] for line in shown[2:]).replace(" ", "")
+        assert all(topic.title.replace(" ", "") in column for topic in result.topics), shown
+    assert len(lines(_table(result, 100), 100)) == len(result.topics) + 3  # title, header, topics, All: no wrap
 
 
 # ---------------------------------------------------------------------------------------------- a real tmux pane

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from contextlib import suppress
 from pathlib import Path
 
@@ -194,6 +193,8 @@ def _check_writable(path: Path) -> None:
 def _create(path: Path) -> None:
     """Build a complete new database under a temporary name, then link it into place: the link fails if
     the name exists, so the check and the creation are one atomic step and a racing session's file wins."""
+    import tempfile  # here, not at the top: only a new database needs it, and every start-up would pay ~1 ms
+
     target = Path(os.path.realpath(path))  # a symlink to a file yet to exist: create its target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -116,3 +116,11 @@ def test_cached_results_still_need_trust_for_a_foreign_folder(logged_deck):
     where = ["--questions", str(logged_deck.questions), "--answers", str(logged_deck.answers)]
     result = CliRunner().invoke(main, ["verify", *where])
     assert result.exit_code == 1 and "--trust-answers" in result.stderr
+
+
+def test_a_module_without_a_figure_name_is_known_to_draw_nothing_without_running_it():
+    from quiz.proofs.worker import _may_draw
+
+    assert not _may_draw('"""No figures."""\n\ndef claim_x() -> Evidence:\n    ...\n')
+    assert _may_draw("def figure_loss_curve():\n    ...\n")
+    assert _may_draw(None), "an unreadable module is run, and its error shown"

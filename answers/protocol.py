@@ -49,13 +49,13 @@ class ModuleOutline:
 def outline(path: Path) -> ModuleOutline | None:
     """The module at ``path`` read with ``ast``: never imported. None if it cannot be read or parsed."""
     try:
-        return _outline_of_source(path.read_text(encoding="utf-8"))
+        return outline_of_source(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return None
 
 
 @functools.lru_cache(maxsize=512)
-def _outline_of_source(source: str) -> ModuleOutline | None:
+def outline_of_source(source: str) -> ModuleOutline | None:
     """Keyed by the source text itself, so an edited module is never answered from the cache: loading the bank
     parses its ~80 modules once per process, not once per load (the fuzz tests load thousands of decks)."""
     try:

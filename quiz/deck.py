@@ -8,20 +8,32 @@ torch, and must not run code that a deck points at.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
 
-from answers.protocol import ModuleOutline, outline
+from answers.protocol import ModuleOutline, outline_of_source
 from quiz import rules
 from quiz.cardfile import read_card
 from quiz.errors import QuizError
 from quiz.filters import UnknownCard, find, select  # noqa: F401  (UnknownCard re-exported)
 from quiz.models import Card, Location
-from quiz.paths import DEFAULT_ANSWERS, DEFAULT_QUESTIONS, PROJECT_ROOT, is_own_answers, module_too_big, shown_path  # noqa: F401
+from quiz.paths import (  # noqa: F401
+    DEFAULT_ANSWERS,
+    DEFAULT_QUESTIONS,
+    PROJECT_ROOT,
+    cache_dir,
+    is_own_answers,
+    module_too_big,
+    shown_path,
+)
 from quiz.rules import (  # noqa: F401  (re-exported)
     MAX_CARD_KIB,
     RESERVED_MODULES,
@@ -94,11 +106,38 @@ def validate_card(data: Any, lines: dict[Location, int], path: Path) -> tuple[Ca
 # The answer modules, read as source (what a claim is: answers.protocol)
 
 
+def module_outline(path: Path) -> ModuleOutline | None:
+    """``answers.protocol.outline`` through a cache on disk keyed by the module's text: validating the bank parses
+    its ~140 proof and formula modules, which was a sixth of a one-card site rebuild. An edited module is a new
+    key, so it is always read afresh; an unreadable or damaged entry is parsed again."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    entry = cache_dir() / "outlines" / f"{hashlib.sha256(source.encode()).hexdigest()[:32]}.json"
+    try:
+        stored = json.loads(entry.read_bytes()).items()
+        functions = {name: (int(line), tuple(map(str, args)), bool(ev)) for name, (line, args, ev) in stored}
+        return ModuleOutline(MappingProxyType(functions))
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    found = outline_of_source(source)
+    if found is not None:
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(dict(found.functions)), encoding="utf-8")
+            os.replace(tmp, entry)
+        except OSError:
+            pass  # the cache only saves time
+    return found
+
+
 def formula_outline(answers_dir: Path) -> dict[str, tuple[str, ...]]:
     """Public functions of answers/formulas/*.py with their argument names."""
     found: dict[str, tuple[str, ...]] = {}
     for path in sorted((answers_dir / "formulas").glob("*.py")):
-        mod = outline(path)
+        mod = module_outline(path)
         for name, (_, args, _) in (mod.functions if mod else {}).items():
             if not name.startswith("_"):
                 found[name] = args
@@ -223,7 +262,7 @@ def _link_problems(deck: Deck, lines_by_id: dict[str, dict[Location, int]], owns
 
     def outline_of(path: Path) -> ModuleOutline | None:
         if path not in outlines:
-            outlines[path] = outline(path) if path.is_file() and not module_too_big(path) else None
+            outlines[path] = module_outline(path) if path.is_file() and not module_too_big(path) else None
         return outlines[path]
 
     scope = Scope(

@@ -131,6 +131,26 @@ def test_claim_function_must_be_annotated_to_return_evidence(deck_builder, probl
     ]
 
 
+def test_a_module_outline_read_from_the_cache_is_the_modules_own_and_follows_an_edit(tmp_path):
+    from answers.protocol import outline
+    from quiz.deck import module_outline
+    from quiz.paths import cache_dir
+
+    module = tmp_path / "m.py"
+    module.write_text(VALID_MODULE)
+    first = module_outline(module)
+    assert first == outline(module) and "two_times_two_is_four" in first.functions
+    (stored,) = (cache_dir() / "outlines").glob("*.json")
+    stored.write_text('{"planted": [1, [], true]}')  # what the cache says is what is answered: it is read
+    assert list(module_outline(module).functions) == ["planted"]
+    module.write_text(VALID_MODULE.replace("def two_times_two_is_four() -> Evidence:", "def two_times_two():"))
+    edited = module_outline(module)
+    assert "two_times_two" in edited.functions and "two_times_two_is_four" not in edited.functions
+    module.write_text(VALID_MODULE)
+    stored.write_text('{"two_times_two_is_four": "not an outline"}')  # a damaged entry is parsed again
+    assert module_outline(module) == outline(module)
+
+
 def test_card_without_a_proof_module_is_reported(valid_deck, problems_of):
     valid_deck.card(with_line("id: tiny-card", "id: second-card"), name="second-card")
     assert problems_of() == [

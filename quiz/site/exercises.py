@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quiz.deck import Deck
-from quiz.exercises import EXERCISES_DIR, Exercise, catalogue, starter
+from quiz.exercises import EXERCISES_DIR, Exercise, catalogue, parsed, starter
 from quiz.site.pages import card_path
 from quiz.site.safe import deck_markdown as _md
 
@@ -38,7 +38,7 @@ def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
 
 def mistakes(exercise: Exercise) -> list[Mistake]:
     """The module's ``MISCONCEPTIONS = [Misconception(name, fn, explanation, pitfall), …]``, read as literals."""
-    tree = ast.parse(exercise.path.read_text(encoding="utf-8"))
+    tree = parsed(exercise.path.read_text(encoding="utf-8"))
     found: list[Mistake] = []
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []
@@ -55,7 +55,7 @@ def mistakes(exercise: Exercise) -> list[Mistake]:
 
 
 def specification(exercise: Exercise) -> str:
-    tree = ast.parse(exercise.path.read_text(encoding="utf-8"))
+    tree = parsed(exercise.path.read_text(encoding="utf-8"))
     node = _function(tree, exercise.function)
     return (ast.get_docstring(node) or "") if node else ""
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from quiz.cli import main
 from quiz.proofs import key as proof_key_module
 from quiz.proofs import proof_key
-from quiz.site import Options, build_site, generate, incremental
+from quiz.site import Options, SiteError, build_site, generate, incremental
 from quiz.site import build as site_build
 from quiz.site.katex import fetch_katex
 from quiz.site.safe import inline_html as _inline_html
@@ -479,6 +479,83 @@ def test_pages_drawn_from_stored_html_equal_the_pages_rendered_afresh(site_deck,
     build_site(out, site_deck.docs, site_deck.options)
     assert _html_pages(out) == fresh
     assert (out / "search/search_index.json").read_text() == index
+
+
+def _count_search_parses(monkeypatch) -> list[str]:
+    """The pages whose HTML the search plugin parses for its index, as they are parsed."""
+    from material.plugins.search.plugin import SearchIndex
+
+    parsed: list[str] = []
+    add = SearchIndex.add_entry_from_context
+
+    def counting(self, page):
+        if not (page.meta.get("search") or {}).get("exclude"):  # the tags page is left out of the index
+            parsed.append(page.file.src_uri)
+        return add(self, page)
+
+    monkeypatch.setattr(SearchIndex, "add_entry_from_context", counting)
+    return parsed
+
+
+def test_a_page_drawn_from_stored_html_keeps_its_search_entries_without_parsing_them(site_deck, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    parsed = _count_search_parses(monkeypatch)
+    build_site(out, site_deck.docs, site_deck.options)
+    assert {"scale/tiny-card.md", "masking/other-card.md", "index.md"} <= set(parsed)
+    index = (out / "search/search_index.json").read_text()
+    parsed.clear()
+    for name in (".quiz-pages.json", ".quiz-build-stamp"):  # every page drawn again, all from the store
+        (out / name).unlink()
+    build_site(out, site_deck.docs, site_deck.options)
+    assert parsed == []
+    assert (out / "search/search_index.json").read_text() == index
+    # A page whose Markdown changed is parsed again, and only its entries change.
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(card.read_text().replace("Is three odd?", "Is three an odd number?"))
+    build_site(out, site_deck.docs, site_deck.options)
+    assert "masking/other-card.md" in parsed and "scale/tiny-card.md" not in parsed
+    assert "Is three an odd number?" in (out / "search/search_index.json").read_text()
+
+
+def test_pages_rendered_ahead_in_a_second_process_equal_the_pages_rendered_in_one(site_deck, tmp_path, monkeypatch):
+    from quiz.site import ahead
+
+    calls: list[int] = []
+    render_ahead = ahead.render_ahead
+    monkeypatch.setattr(ahead, "MIN_SPLIT_BYTES", 0)  # the tiny deck is split too
+    monkeypatch.setattr(ahead, "render_ahead", lambda *a, **k: calls.append(render_ahead(*a, **k)) or calls[-1])
+    from mkdocs.structure.pages import Page
+
+    rendered_here: list[str] = []  # the pages this process renders from their Markdown (the copy's are not seen)
+    render = Page.render
+
+    def counting(page, config, files):
+        if page.markdown:
+            rendered_here.append(page.file.src_uri)
+        return render(page, config, files)
+
+    monkeypatch.setattr(Page, "render", counting)
+    build_site(tmp_path / "two", site_deck.docs, site_deck.options)
+    assert calls and calls[0] > 0, "some pages were given to the copy"
+    in_two = set(rendered_here)
+    rendered_here.clear()
+    monkeypatch.setattr(ahead, "MIN_SPLIT_BYTES", 10**12)  # one process
+    build_site(tmp_path / "one", site_deck.docs, site_deck.options)
+    assert calls[-1] == 0
+    assert len(set(rendered_here) - in_two) == calls[0], "the copy's pages were not rendered here again"
+    assert _html_pages(tmp_path / "two") == _html_pages(tmp_path / "one")
+    index = "search/search_index.json"
+    assert (tmp_path / "two" / index).read_text() == (tmp_path / "one" / index).read_text()
+
+
+def test_a_warning_in_a_page_the_second_process_renders_still_fails_the_strict_build(site_deck, tmp_path, monkeypatch):
+    from quiz.site import ahead
+
+    monkeypatch.setattr(ahead, "MIN_SPLIT_BYTES", 0)
+    card = site_deck.questions / "masking/other-card.yaml"
+    card.write_text(card.read_text().replace("Is three odd?", "Is three odd? See [there](nowhere.md)."))
+    with pytest.raises(SiteError, match=r"nowhere\.md"):
+        build_site(tmp_path / "out", site_deck.docs, site_deck.options)
 
 
 def test_a_failed_build_is_followed_by_a_full_one(site_deck, tmp_path, monkeypatch):

@@ -110,6 +110,16 @@ def take_generated(docs_dir: Path) -> Report | None:
     return _GENERATED.pop(docs_dir.resolve(), None)
 
 
+# Whether the MkDocs run ``build_site`` starts next is a dirty one, for the hook to render its pages ahead in two
+# processes (quiz.site.ahead). Only there: `quiz site serve` runs threads, which a fork must not copy.
+_AHEAD: dict[Path, bool] = {}
+
+
+def take_ahead(docs_dir: Path) -> bool | None:
+    """True or False (dirty or not) when ``build_site`` runs MkDocs on ``docs_dir`` now, once; None otherwise."""
+    return _AHEAD.pop(docs_dir.resolve(), None)
+
+
 def _mkdocs_build(output: Path, docs_dir: Path, options: Options, strict: bool, dirty: bool = False) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -175,10 +185,12 @@ def _build(output: Path, docs_dir: Path, options: Options, strict: bool) -> Repo
     dirty = (output / "index.html").is_file() and can_build_dirty(output, docs_dir, inputs_digest(strict))
     stamp_file.unlink(missing_ok=True)
     _GENERATED[docs_dir.resolve()] = report
+    _AHEAD[docs_dir.resolve()] = dirty
     try:
         _mkdocs_build(output, docs_dir, options, strict, dirty)
     finally:
         _GENERATED.pop(docs_dir.resolve(), None)
+        _AHEAD.pop(docs_dir.resolve(), None)
     stamp_file.write_text(stamp)
     return replace(report, mkdocs=True)
 

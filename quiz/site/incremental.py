@@ -167,18 +167,36 @@ class RenderCache:
     def _file(self, src_uri: str) -> Path:
         return self.folder / (hashlib.sha256(src_uri.encode()).hexdigest()[:32] + ".json")
 
+    def _key(self, markdown: str) -> str:
+        return hashlib.sha256((self.base + "\0" + markdown).encode()).hexdigest()
+
+    def _stored(self, src_uri: str, key: str) -> dict[str, Any] | None:
+        """What the page rendered to, if it was this Markdown: rendered ahead in this build, or stored on disk."""
+        entry = self.fresh.get(src_uri)
+        if entry is None:
+            try:
+                entry = json.loads(self._file(src_uri).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+        return entry if entry.get("key") == key else None
+
     def before(self, page: Any, markdown: str) -> str:
         """The Markdown to render: empty when the stored HTML will be used instead."""
-        key = hashlib.sha256((self.base + "\0" + markdown).encode()).hexdigest()
+        key = self._key(markdown)
         self.keys[page.file.src_uri] = key
-        try:
-            stored = json.loads(self._file(page.file.src_uri).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return markdown
-        if stored.get("key") != key:
+        stored = self._stored(page.file.src_uri, key)
+        if stored is None:
             return markdown
         self.hits[page.file.src_uri] = stored
         return ""
+
+    def miss_size(self, page: Any, config: Any) -> int:
+        """How much Markdown the page will render, 0 if it will be drawn from the store (``quiz.site.ahead``)."""
+        try:
+            page.read_source(config)
+        except Exception:  # MkDocs reads it again, and reports what is wrong
+            return 0
+        return 0 if self._stored(page.file.src_uri, self._key(page.markdown)) else len(page.markdown)
 
     def after(self, page: Any, content: str) -> str:
         """The page's HTML: the stored one on a hit (with its contents, anchors and title), else ``content``."""
@@ -199,14 +217,33 @@ class RenderCache:
         }
         return content
 
-    def save(self) -> None:
-        logging.getLogger("mkdocs").removeHandler(self.warnings)
-        if self.warnings.count:
-            return
+    def indexed_as_before(self, page: Any) -> bool:
+        """Whether the page's search entries are the last build's: its HTML came from the store and what else the
+        search plugin reads of it (title, address, front matter) is what it was when that HTML was stored."""
+        src = page.file.src_uri
+        key = hashlib.sha256(
+            json.dumps([page.title, page.url, page.meta], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        stored = self.hits.get(src)
+        if stored is not None and stored.get("search") == key:
+            return True
+        entry = self.fresh.get(src) or ({**stored, "key": self.keys.get(src)} if stored is not None else None)
+        if entry is not None:  # stored with this key, so that the next build can keep the entries it makes now
+            self.fresh[src] = {**entry, "search": key}
+        return False
+
+    def save_fresh(self) -> None:
+        """Store what the pages rendered in this build rendered to."""
         self.folder.mkdir(parents=True, exist_ok=True)
         for src_uri, entry in self.fresh.items():
             if entry["key"]:
                 self._file(src_uri).write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+
+    def save(self) -> None:
+        logging.getLogger("mkdocs").removeHandler(self.warnings)
+        if self.warnings.count:
+            return
+        self.save_fresh()
         kept = {self._file(src_uri).name for src_uri in self.pages}
         for path in self.folder.glob("*.json"):
             if path.name not in kept:

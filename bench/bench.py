@@ -36,7 +36,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-QUIZ = [sys.executable, "-c", "import sys; sys.argv[0] = 'quiz'; from quiz.cli import main; main()"]
+# What the installed `quiz` script runs (pyproject's [project.scripts]), with this interpreter.
+QUIZ = [sys.executable, "-c", "import sys; sys.argv[0] = 'quiz'; from quiz.cli import run; run()"]
 HELLO = "import click\n\n@click.command()\ndef hello():\n    click.echo('hello')\n\nhello()\n"
 ONE_PAGE_SITE = "site_name: baseline\ntheme:\n  name: material\n  font: false\n"
 # The prompt under the first question: output is a pipe, so the question is plain text, then this prompt.

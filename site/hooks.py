@@ -16,7 +16,7 @@ from typing import Any
 from mkdocs.plugins import event_priority
 
 from quiz.site import Options, ahead, generate
-from quiz.site.build import inputs_digest, take_ahead, take_generated
+from quiz.site.build import inputs_digest, take_generated
 from quiz.site.incremental import QuietDirty, RenderCache, docs_files, merge_index, save_record, touch_renamed
 from quiz.site.safe import quote_text_nodes
 from quiz.site.search import apply_keywords
@@ -34,7 +34,8 @@ def on_config(config, **kwargs):
 def on_pre_build(config, **kwargs) -> None:
     docs, site = Path(config.docs_dir), Path(config.site_dir)
     # `quiz site build` has just generated this folder in this process; generating again would cost seconds.
-    report = take_generated(docs) or generate(docs, Options.from_env())
+    handed = take_generated(docs)
+    report = handed[0] if handed else generate(docs, Options.from_env())
     # MkDocs builds the navigation after this event, from the same config object.
     config.nav = report.nav
     index = site / "search" / "search_index.json"
@@ -48,7 +49,7 @@ def on_pre_build(config, **kwargs) -> None:
     _keep_last_entries(config)
     touch_renamed(docs, site, report.nav)
     _STATE["render"] = RenderCache(site / ".quiz-render", inputs_digest(bool(config.strict)), docs_files(docs))
-    _STATE["ahead"] = take_ahead(docs)
+    _STATE["ahead"] = handed[1] if handed else None  # dirty or not, when `quiz site build` runs this build
 
 
 def on_nav(nav, config, files, **kwargs):

@@ -60,7 +60,7 @@ def stats(as_json: bool, db: Path | None, source: DeckSource) -> None:
         _show_exercises(result.exercises)
 
 
-COLUMNS = ("topic", "seen", "reviews", "accuracy", "retention", "mastery")
+_HEADERS = ("topic", "seen", "reviews", "accuracy", "retention", "mastery")
 
 
 def _table(result: Stats, width: int) -> Text:
@@ -80,10 +80,10 @@ def _table(result: Stats, width: int) -> Text:
     rows.append(
         ("All", f"{result.seen}/{result.cards}", str(result.reviews), pct(result.accuracy), pct(result.retention), "")
     )
-    widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
-    widths[0] = max(12, min(widths[0], width - sum(widths[1:]) - 2 * (len(COLUMNS) - 1)))
+    widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
+    widths[0] = max(12, min(widths[0], width - sum(widths[1:]) - 2 * (len(_HEADERS) - 1)))
     text = Text(f"{result.reviews} reviews · {result.seen}/{result.cards} cards seen\n")
-    for row, style in [(COLUMNS, "bold"), *((row, "") for row in rows[:-1]), (rows[-1], "bold")]:
+    for row, style in [(_HEADERS, "bold"), *((row, "") for row in rows[:-1]), (rows[-1], "bold")]:
         titles = textwrap.wrap(row[0], widths[0], break_on_hyphens=False) or [""]
         numbers = "  ".join(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))
         text.append(f"{titles[0].ljust(widths[0])}  {numbers}\n", style=style)
